@@ -1,0 +1,12 @@
+{
+  "targets": [
+    {
+      "target_name": "wattprint",
+      "sources": ["src/addon.cc", "src/nvml.cc", "src/rapl.cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS"],
+      "cflags_cc": ["-std=c++17", "-fvisibility=hidden", "-Wall", "-Wextra"],
+      "libraries": ["-ldl"]
+    }
+  ]
+}

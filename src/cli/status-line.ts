@@ -1,0 +1,54 @@
+import type { Measurement } from '../types.js';
+import { formatDurationS, formatEnergyKWh, formatMassKg, formatPowerW } from './format.js';
+
+const CLEAR = '\r\x1b[2K';
+
+interface TtyLike {
+  write(chunk: string): boolean;
+  readonly columns?: number;
+}
+
+/**
+ * The live line on a terminal: elapsed time, the latest power per component, cumulative energy and
+ * CO2eq, redrawn in place with `\r` + erase-line. Cut to the terminal width so it never wraps
+ * (a wrapped line cannot be erased with `\r`).
+ */
+export class StatusLine {
+  private energyJ = 0;
+  private emissionsKg = 0;
+  private last?: Measurement;
+  private shown = false;
+
+  constructor(
+    private readonly out: TtyLike,
+    private readonly startMs: number,
+    private readonly nowMs: () => number = () => performance.now(),
+  ) {}
+
+  add(m: Measurement): void {
+    this.energyJ += m.energyJ;
+    this.emissionsKg += m.emissionsKg;
+    this.last = m;
+  }
+
+  text(): string {
+    const elapsed = formatDurationS((this.nowMs() - this.startMs) / 1000);
+    const m = this.last;
+    const power = m
+      ? `cpu ${formatPowerW(m.cpuPowerW)}  gpu ${formatPowerW(m.gpuPowerW)}  ram ${formatPowerW(m.ramPowerW)}`
+      : 'measuring…';
+    return `wattprint ${elapsed} | ${power} | ${formatEnergyKWh(this.energyJ / 3.6e6)} | ${formatMassKg(this.emissionsKg)} CO2eq`;
+  }
+
+  render(): void {
+    const width = Math.max(20, (this.out.columns ?? 80) - 1);
+    const t = this.text();
+    this.out.write(CLEAR + (t.length > width ? t.slice(0, width - 1) + '…' : t));
+    this.shown = true;
+  }
+
+  clear(): void {
+    if (this.shown) this.out.write(CLEAR);
+    this.shown = false;
+  }
+}

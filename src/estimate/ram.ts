@@ -1,0 +1,112 @@
+import { machineArch } from '../system/cpuinfo.js';
+import { readMemInfo } from '../system/meminfo.js';
+import { processTreeRssBytes } from '../system/proctree.js';
+import type { DeviceInfo, EnergyReading, PowerSource, SourceContext } from '../types.js';
+import { WattprintError } from '../errors.js';
+
+const GIB = 1024 ** 3;
+/** Watts per DIMM (CodeCarbon `RAM_SLOT_POWER_X86`) and the floor of two DIMMs. */
+const X86 = { perDimmW: 5, minW: 10 };
+/** Low-power memory on ARM: 1.5 W per DIMM, at least 3 W. */
+const ARM = { perDimmW: 1.5, minW: 3 };
+
+/**
+ * CodeCarbon 3.x's DIMM-count heuristic: ≤2 GiB → 1; ≤16 → 2; ≤32 → 4; ≤64 → 4; ≤128 → 8; above,
+ * the largest of 128/64/32/16/8/4 GiB that is ≤ ramGiB / 8, with ceil(ramGiB / size) DIMMs capped
+ * at 32 (8 if no size fits).
+ */
+export function estimateDimmCount(ramGiB: number): number {
+  if (ramGiB <= 2) return 1;
+  if (ramGiB <= 16) return 2;
+  if (ramGiB <= 64) return 4;
+  if (ramGiB <= 128) return 8;
+  for (const size of [128, 64, 32, 16, 8, 4]) {
+    if (size <= ramGiB / 8) return Math.min(Math.ceil(ramGiB / size), 32);
+  }
+  return 8;
+}
+
+/** Whether `arch` (`uname -m` or `process.arch`) is ARM, as CodeCarbon tests `platform.machine()`. */
+function isArm(arch: string): boolean {
+  return /arm|aarch/i.test(arch);
+}
+
+/**
+ * RAM power of CodeCarbon 3.x's DIMM model, with b = 5 W per DIMM on x86 and 1.5 W on ARM:
+ * n ≤ 4: b·n; n ≤ 8: 4b + 0.9b(n−4); n ≤ 16: 7.6b + 0.8b(n−8); else 14b + 0.7b(n−16);
+ * never below 10 W (x86) or 3 W (ARM).
+ */
+export function ramPowerW(ramGiB: number, arch: string = machineArch()): number {
+  const { perDimmW: b, minW } = isArm(arch) ? ARM : X86;
+  const n = estimateDimmCount(ramGiB);
+  let watts: number;
+  if (n <= 4) watts = b * n;
+  else if (n <= 8) watts = b * 4 + b * 0.9 * (n - 4);
+  else if (n <= 16) watts = b * 4 + b * 0.9 * 4 + b * 0.8 * (n - 8);
+  else watts = b * 4 + b * 0.9 * 4 + b * 0.8 * 8 + b * 0.7 * (n - 16);
+  return Math.max(minW, watts);
+}
+
+/**
+ * The RAM fallback: the DIMM model applied to the machine's total memory (machine mode) or to the
+ * tracked process tree's resident memory at each read (process mode), integrated between reads.
+ */
+export function ramModelSource(ctx: SourceContext, opts: { arch?: string } = {}): PowerSource {
+  const arch = opts.arch ?? machineArch();
+  const processMode = ctx.trackingMode === 'process';
+  const totalBytes = readMemInfo(ctx.procfsRoot).totalBytes;
+  const totalGiB = totalBytes / GIB;
+  const machineW = ramPowerW(totalGiB, arch);
+  const device: DeviceInfo = {
+    id: '0',
+    name: `${totalGiB.toFixed(1)} GiB RAM`,
+    details: {
+      totalGiB,
+      arch,
+      dimmCount: estimateDimmCount(totalGiB),
+      wattsPerDimm: (isArm(arch) ? ARM : X86).perDimmW,
+      ...(processMode ? {} : { powerW: machineW }),
+    },
+  };
+
+  let started = false;
+  let lastMs = 0;
+  let lastRssBytes = 0;
+  let totalJ = 0;
+
+  return {
+    id: 'ram-dimm',
+    component: 'ram',
+    kind: 'estimated',
+    scope: ctx.trackingMode,
+    probe() {
+      const how = processMode
+        ? 'DIMM model applied to the tracked process tree RSS at each read'
+        : `DIMM model: ${estimateDimmCount(totalGiB)} DIMM(s) for ${totalGiB.toFixed(1)} GiB = ${machineW} W`;
+      return { ok: true, devices: [device], note: `estimated: ${how}` };
+    },
+    start() {
+      started = true;
+      totalJ = 0;
+      lastMs = ctx.nowMs();
+      if (processMode) lastRssBytes = processTreeRssBytes(ctx.pid, ctx.procfsRoot) ?? 0;
+    },
+    read(): EnergyReading {
+      if (!started) throw new WattprintError('STATE', 'ram-dimm source: read() called before start()');
+      const nowMs = ctx.nowMs();
+      const wallS = (nowMs - lastMs) / 1000;
+      let usedBytes = totalBytes - readMemInfo(ctx.procfsRoot).availableBytes;
+      if (processMode) {
+        // An unreadable tree (process gone) keeps the last known size.
+        lastRssBytes = processTreeRssBytes(ctx.pid, ctx.procfsRoot) ?? lastRssBytes;
+        usedBytes = lastRssBytes;
+      }
+      if (wallS > 0) {
+        totalJ += (processMode ? ramPowerW(usedBytes / GIB, arch) : machineW) * wallS;
+        lastMs = nowMs;
+      }
+      const utilizationPercent = totalBytes > 0 ? (usedBytes / totalBytes) * 100 : 0;
+      return { energyJ: totalJ, devicesJ: { [device.id]: totalJ }, utilizationPercent };
+    },
+  };
+}

@@ -1,0 +1,42 @@
+export { EmissionsTracker } from './tracker.js';
+export type { TrackerEvents } from './tracker.js';
+export { trackEmissions } from './decorator.js';
+export type { EmissionsDecorator, TrackEmissionsOptions } from './decorator.js';
+export { detect } from './detect.js';
+export type { DetectResult, DetectedSource } from './detect.js';
+export { resolveOptions, envName, CONFIG_FILE_NAME } from './options.js';
+export type { EmissionsTrackerOptions, ResolvedOptions } from './options.js';
+export { WattprintError } from './errors.js';
+export { lookupCpuTdp } from './estimate/cpu-tdp.js';
+export { ramPowerW, estimateDimmCount } from './estimate/ram.js';
+export { gridIntensity, offlineIntensityProvider } from './intensity/index.js';
+export { csvReporter, jsonReporter, callbackReporter, CSV_COLUMNS, readCsv, parseCsv } from './reporters/index.js';
+export { constantPowerSource } from './sources/constant.js';
+export type { ConstantPowerSource, ConstantPowerSourceOptions } from './sources/constant.js';
+export { loadNative } from './native/load.js';
+export type { NativeLoadResult } from './native/load.js';
+export type { HardwareInfo } from './hardware.js';
+export type { Selection, Candidate } from './sources/select.js';
+export type { CallRecord, CallStats, WattprintReport, WrapOptions } from './inference/index.js';
+export { VERSION } from './version.js';
+export { COMPONENTS } from './types.js';
+export type {
+  Boundary,
+  Component,
+  ComponentBoundary,
+  DeviceInfo,
+  EmissionsData,
+  EnergyReading,
+  IntensityProvider,
+  IntensityValue,
+  Location,
+  Measurement,
+  PowerSource,
+  ProbeResult,
+  ReportContext,
+  Reporter,
+  SourceContext,
+  SourceKind,
+  TrackingMode,
+  WattprintWarning,
+} from './types.js';

@@ -1,0 +1,113 @@
+import { LogHistogram } from './histogram.js';
+import type { CallStats } from './types.js';
+
+const J_PER_KWH = 3.6e6;
+
+/** One finished call's numbers, as the stats need them. */
+export interface FinishedCall {
+  durationS: number;
+  energyJ: number;
+  cpuEnergyJ: number;
+  gpuEnergyJ: number;
+  ramEnergyJ: number;
+  /** NaN when the call has no dynamic energy. */
+  dynamicEnergyJ: number;
+  emissionsKg: number;
+  amortizedEmissionsKg: number;
+  /** NaN when not counted. */
+  inputTokens: number;
+  outputTokens: number;
+  error: boolean;
+  truncated: boolean;
+  abandoned: boolean;
+}
+
+/** Running totals and quantile sketches of a set of calls, in constant memory. */
+export class StatsAccumulator {
+  count = 0;
+  errors = 0;
+  truncated = 0;
+  abandoned = 0;
+  durationS = 0;
+  energyJ = 0;
+  cpuEnergyJ = 0;
+  gpuEnergyJ = 0;
+  ramEnergyJ = 0;
+  dynamicEnergyJ = 0;
+  dynamicCount = 0;
+  emissionsKg = 0;
+  amortizedEmissionsKg = 0;
+  inputTokens = 0;
+  outputTokens = 0;
+  outputTokenCalls = 0;
+  outputTokenEnergyJ = 0;
+  readonly energyHist = new LogHistogram();
+  readonly durationHist = new LogHistogram();
+
+  add(c: FinishedCall): void {
+    this.count++;
+    if (c.error) this.errors++;
+    if (c.truncated) this.truncated++;
+    if (c.abandoned) this.abandoned++;
+    this.durationS += c.durationS;
+    this.energyJ += c.energyJ;
+    this.cpuEnergyJ += c.cpuEnergyJ;
+    this.gpuEnergyJ += c.gpuEnergyJ;
+    this.ramEnergyJ += c.ramEnergyJ;
+    if (c.dynamicEnergyJ === c.dynamicEnergyJ) {
+      this.dynamicEnergyJ += c.dynamicEnergyJ;
+      this.dynamicCount++;
+    }
+    this.emissionsKg += c.emissionsKg;
+    this.amortizedEmissionsKg += c.amortizedEmissionsKg;
+    if (c.inputTokens === c.inputTokens) this.inputTokens += c.inputTokens;
+    if (c.outputTokens === c.outputTokens) {
+      this.outputTokens += c.outputTokens;
+      this.outputTokenCalls++;
+      this.outputTokenEnergyJ += c.energyJ;
+    }
+    this.energyHist.add(c.energyJ);
+    this.durationHist.add(c.durationS);
+  }
+
+  toStats(name: string | undefined, idle?: { energyJ: number; emissionsKg: number }): CallStats {
+    const n = this.count;
+    const stats: Record<string, unknown> = {};
+    if (name !== undefined) stats.name = name;
+    Object.assign(stats, {
+      count: n,
+      errors: this.errors,
+      truncated: this.truncated,
+      abandoned: this.abandoned,
+      durationS: this.durationS,
+      meanDurationS: n > 0 ? this.durationS / n : undefined,
+      p50DurationS: this.durationHist.quantile(0.5),
+      p95DurationS: this.durationHist.quantile(0.95),
+      energyJ: this.energyJ,
+      cpuEnergyJ: this.cpuEnergyJ,
+      gpuEnergyJ: this.gpuEnergyJ,
+      ramEnergyJ: this.ramEnergyJ,
+      dynamicEnergyJ: this.dynamicCount > 0 ? this.dynamicEnergyJ : undefined,
+      callsWithDynamicEnergy: this.dynamicCount,
+      emissionsKg: this.emissionsKg,
+      amortizedEmissionsKg: this.amortizedEmissionsKg,
+      totalEmissionsKg: this.emissionsKg + this.amortizedEmissionsKg,
+      meanEnergyJ: n > 0 ? this.energyJ / n : undefined,
+      p50EnergyJ: this.energyHist.quantile(0.5),
+      p95EnergyJ: this.energyHist.quantile(0.95),
+      meanEmissionsKg: n > 0 ? this.emissionsKg / n : undefined,
+      inputTokens: this.inputTokens,
+      outputTokens: this.outputTokens,
+      callsWithOutputTokens: this.outputTokenCalls,
+      energyPerOutputTokenJ: this.outputTokens > 0 ? this.outputTokenEnergyJ / this.outputTokens : undefined,
+      requestsPerKWh: this.energyJ > 0 ? n / (this.energyJ / J_PER_KWH) : undefined,
+      quantileRelativeError: LogHistogram.RELATIVE_ERROR,
+    });
+    if (idle) {
+      stats.idleEnergyJ = idle.energyJ;
+      stats.idleEmissionsKg = idle.emissionsKg;
+    }
+    for (const k of Object.keys(stats)) if (stats[k] === undefined) delete stats[k];
+    return stats as unknown as CallStats;
+  }
+}

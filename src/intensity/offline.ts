@@ -1,0 +1,218 @@
+import type { IntensityProvider, IntensityValue, Location } from '../types.js';
+import canada from './data/canada-energy-mix.json' with { type: 'json' };
+import perSource from './data/carbon-intensity-per-source.json' with { type: 'json' };
+import gcp from './data/gcp-impact.json' with { type: 'json' };
+import countries from './data/global-energy-mix.json' with { type: 'json' };
+import nordic from './data/nordic-emissions.json' with { type: 'json' };
+import usa from './data/usa-emissions.json' with { type: 'json' };
+
+/** A grid intensity, plus a warning when a fallback was taken. */
+export type GridIntensity = IntensityValue & { warning?: string };
+
+interface CountryRow {
+  country_name: string;
+  iso_code: string;
+  carbon_intensity?: number;
+  year: number;
+  total_TWh?: number;
+  [twh: `${string}_TWh`]: number | undefined;
+}
+interface GcpRow { countryName: string; countryIsoCode: string; state?: string; city: string; gPerKWh: number }
+type Mix = Record<string, number>;
+
+const COUNTRIES = countries.data as Record<string, CountryRow>;
+const GCP = gcp.data as Record<string, GcpRow>;
+const USA_LBS_PER_MWH = usa.data as Record<string, number>;
+const CANADA = canada.data as Record<string, Mix>;
+const NORDIC = nordic.data as Record<string, { emission_factor: number; year: number; description: string }>;
+const PER_SOURCE = perSource as unknown as Record<string, number | string>;
+
+/** World average used when nothing better is known (IEA, via CodeCarbon). */
+export const WORLD_AVERAGE_G_PER_KWH = perSource.world_average;
+/** CodeCarbon `LBS_MWH_TO_KG_KWH`: 1 lb = 0.45359237 kg, so lbs/MWh × 0.00045359237 = kg/kWh. */
+const LBS_PER_MWH_TO_KG_PER_KWH = 0.00045359237;
+/** kg CO2/kWh per fuel for the Canadian province mix (energy-usage project, as CodeCarbon). */
+const CANADA_FUEL_KG_PER_KWH: Readonly<Record<string, number>> = {
+  coal: 0.995725971,
+  petroleum: 0.8166885263,
+  naturalGas: 0.7438415916,
+};
+/** Sources of the per-source country fallback, in the data file's key order (sum order matters for `!==`). */
+const MIX_SOURCES = ['coal', 'fossil', 'hydroelectricity', 'nuclear', 'solar', 'wind'];
+/** The misspelt region id in CodeCarbon's impact.csv, also reachable by its real name. */
+const GCP_ALIASES: Readonly<Record<string, string>> = { 'me-central1': 'me-cenrtal1' };
+const NORDIC_COUNTRY: Readonly<Record<string, string>> = { SE: 'SWE', NO: 'NOR', FI: 'FIN' };
+
+const SOURCE = {
+  owid: (year: number) => `Our World in Data via CodeCarbon (${year})`,
+  owidMix: (year: number) =>
+    `Our World in Data generation mix (${year}) × per-source intensities (WNA, EPA eGRID, energy-usage) via CodeCarbon`,
+  usa: 'US state emission rates via CodeCarbon usa_emissions.json (2016, energy-usage project)',
+  canada: 'Canadian province generation mix via CodeCarbon (2023) × energy-usage fuel factors',
+  nordic: (year: number) => `ENTSO-E historical averages via CodeCarbon nordic_emissions.json (${year})`,
+  gcp: `Google Cloud region carbon data via CodeCarbon (updated ${gcp.updated})`,
+  world: 'World average, IEA Global Energy & CO2 Status Report 2019, via CodeCarbon',
+};
+
+function gcpRow(region: string | undefined): GcpRow | undefined {
+  if (!region) return undefined;
+  const key = region.toLowerCase();
+  return GCP[GCP_ALIASES[key] ?? key];
+}
+
+/** Whether `iso3` (ISO 3166-1 alpha-3, any case) is in the offline country data. */
+export function isKnownCountry(iso3: string): boolean {
+  return typeof iso3 === 'string' && Object.hasOwn(COUNTRIES, iso3.toUpperCase());
+}
+
+/** The country's name in the data set, e.g. `countryName('DEU') === 'Germany'`. */
+export function countryName(iso3: string): string | undefined {
+  return isKnownCountry(iso3) ? COUNTRIES[iso3.toUpperCase()]!.country_name : undefined;
+}
+
+/** Whether `region` is a GCP region in the offline data (e.g. `'europe-west9'`). */
+export function isKnownGcpRegion(region: string): boolean {
+  return typeof region === 'string' && gcpRow(region) !== undefined;
+}
+
+/**
+ * Whether `region` has its own intensity for `iso3`: a US state name or Canadian province name
+ * (any case, e.g. `'california'`, `'quebec'`), or a Nordic bidding zone (`'SE3'`, any country).
+ */
+export function isKnownRegion(iso3: string | undefined, region: string): boolean {
+  if (typeof region !== 'string') return false;
+  if (Object.hasOwn(NORDIC, region.toUpperCase())) return true;
+  const iso = iso3?.toUpperCase();
+  const key = region.toLowerCase();
+  return (iso === 'USA' && Object.hasOwn(USA_LBS_PER_MWH, key)) || (iso === 'CAN' && Object.hasOwn(CANADA, key));
+}
+
+function worldAverage(warning: string, extra: Partial<IntensityValue> = {}): GridIntensity {
+  return { gPerKWh: WORLD_AVERAGE_G_PER_KWH, source: SOURCE.world, isFallback: true, ...extra, warning };
+}
+
+/** CodeCarbon `_global_energy_mix_to_emissions_rate`: the given intensity, else the TWh mix × per-source table. */
+function countryIntensity(iso: string, region: string | undefined): GridIntensity {
+  const row = COUNTRIES[iso]!;
+  const where = { countryName: row.country_name, countryIsoCode: iso, ...(region ? { region } : {}) };
+  if (row.carbon_intensity) {
+    return { gPerKWh: row.carbon_intensity, source: SOURCE.owid(row.year), year: row.year, ...where };
+  }
+  const totalTWh = row.total_TWh ?? 0;
+  let gPerKWh = 0;
+  let coveredTWh = 0;
+  for (const s of MIX_SOURCES) {
+    const twh = row[`${s}_TWh`];
+    const factor = PER_SOURCE[s];
+    if (twh === undefined || typeof factor !== 'number' || !factor) continue;
+    gPerKWh += (twh / totalTWh) * factor;
+    coveredTWh += twh;
+  }
+  if (coveredTWh !== totalTWh) {
+    return worldAverage(
+      `countryIsoCode '${iso}': the data set has no carbon intensity and its generation mix covers ` +
+        `${coveredTWh} of ${totalTWh} TWh; using the world average ${WORLD_AVERAGE_G_PER_KWH} g/kWh`,
+      where,
+    );
+  }
+  return { gPerKWh, source: SOURCE.owidMix(row.year), year: row.year, ...where };
+}
+
+function regionalIntensity(iso: string | undefined, region: string): GridIntensity | undefined {
+  const zone = NORDIC[region.toUpperCase()];
+  if (zone) {
+    const zoneIso = iso ?? NORDIC_COUNTRY[region.toUpperCase().slice(0, 2)]!;
+    return {
+      gPerKWh: zone.emission_factor,
+      source: SOURCE.nordic(zone.year),
+      year: zone.year,
+      countryIsoCode: zoneIso,
+      ...(countryName(zoneIso) ? { countryName: countryName(zoneIso)! } : {}),
+      region: region.toUpperCase(),
+    };
+  }
+  const key = region.toLowerCase();
+  if (iso === 'USA' && Object.hasOwn(USA_LBS_PER_MWH, key)) {
+    const gPerKWh = USA_LBS_PER_MWH[key]! * LBS_PER_MWH_TO_KG_PER_KWH * 1000;
+    return { gPerKWh, source: SOURCE.usa, year: usa.year, countryName: countryName('USA')!, countryIsoCode: 'USA', region: key };
+  }
+  if (iso === 'CAN' && Object.hasOwn(CANADA, key)) {
+    const mix = CANADA[key]!;
+    let kgPerKWh = 0;
+    for (const [fuel, kg] of Object.entries(CANADA_FUEL_KG_PER_KWH)) kgPerKWh += ((mix[fuel] ?? 0) / mix.total!) * kg;
+    return { gPerKWh: kgPerKWh * 1000, source: SOURCE.canada, year: canada.year, countryName: countryName('CAN')!, countryIsoCode: 'CAN', region: key };
+  }
+  return undefined;
+}
+
+/**
+ * Grid carbon intensity for a location from the shipped data, with CodeCarbon 3.x's precedence:
+ * 1. `cloudProvider: 'gcp'` and a known `cloudRegion` → Google's per-region figure;
+ * 2. a Nordic bidding zone (SE1–SE4, NO1–NO5, FI) → its static ENTSO-E factor; a US state (USA) →
+ *    lbs/MWh × 0.00045359237 × 1000; a Canadian province (CAN) → fossil shares × fuel factors;
+ * 3. the country's Our World in Data intensity (computed from its generation mix when the data set has 0);
+ * 4. otherwise the world average, 475 g/kWh, with `isFallback: true` and a `warning`.
+ *
+ * Validates nothing: the tracker checks options with {@link isKnownCountry} and {@link isKnownGcpRegion}.
+ * A region or cloud region that is not found falls through to the next step with a `warning`.
+ *
+ * @example
+ * gridIntensity({ countryIsoCode: 'FRA' }) // { gPerKWh: 56.039, year: 2023, source: 'Our World in Data via CodeCarbon (2023)', ... }
+ */
+export function gridIntensity(loc: Location): GridIntensity {
+  const warnings: string[] = [];
+  const withWarnings = (v: GridIntensity): GridIntensity => {
+    const all = [...warnings, ...(v.warning ? [v.warning] : [])];
+    return all.length > 0 ? { ...v, warning: all.join('; ') } : v;
+  };
+
+  if (loc.cloudProvider?.toLowerCase() === 'gcp' && loc.cloudRegion) {
+    const row = gcpRow(loc.cloudRegion);
+    if (row) {
+      const iso = row.countryIsoCode;
+      return {
+        gPerKWh: row.gPerKWh,
+        source: SOURCE.gcp,
+        countryName: countryName(iso) ?? row.countryName,
+        countryIsoCode: iso,
+        region: row.state ?? row.city,
+      };
+    }
+    warnings.push(`cloudRegion '${loc.cloudRegion}' is not in the offline GCP data; using the country's grid`);
+  }
+
+  const iso = loc.countryIsoCode?.toUpperCase();
+  if (loc.region) {
+    const regional = regionalIntensity(iso, loc.region);
+    if (regional) return withWarnings(regional);
+    if (iso === 'USA' || iso === 'CAN') {
+      warnings.push(`region '${loc.region}' is not in the offline data for ${iso}; using the country value`);
+    }
+  }
+  if (iso && isKnownCountry(iso)) return withWarnings(countryIntensity(iso, loc.region));
+  return withWarnings(
+    worldAverage(
+      iso
+        ? `countryIsoCode '${loc.countryIsoCode}' is not in the offline data; using the world average ${WORLD_AVERAGE_G_PER_KWH} g/kWh`
+        : `no countryIsoCode given; using the world average ${WORLD_AVERAGE_G_PER_KWH} g/kWh (set countryIsoCode, e.g. 'FRA')`,
+      iso ? { countryIsoCode: iso } : {},
+    ),
+  );
+}
+
+/**
+ * The default {@link IntensityProvider}: {@link gridIntensity} on the shipped data, with no time
+ * dependence (annual averages) and no network. Answers are memoised per location.
+ */
+export function offlineIntensityProvider(): IntensityProvider {
+  const cache = new Map<string, GridIntensity>();
+  return {
+    id: 'offline',
+    getIntensity(location: Location): GridIntensity {
+      const key = `${location.countryIsoCode}|${location.region}|${location.cloudProvider}|${location.cloudRegion}`;
+      let value = cache.get(key);
+      if (value === undefined) cache.set(key, (value = gridIntensity(location)));
+      return value;
+    },
+  };
+}

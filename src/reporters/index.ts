@@ -1,0 +1,11 @@
+export { CSV_COLUMNS, TASK_CSV_COLUMNS, toCsvRow, toTaskCsvRow, toJsonRecord, neutralizeFormula } from './columns.js';
+export type { JsonRecord } from './columns.js';
+export { csvReporter, writeCsvRecord, taskCsvPath } from './csv.js';
+export type { CsvReporterOptions, CsvWriteMode, WriteCsvRecordOptions } from './csv.js';
+export { jsonReporter } from './json.js';
+export type { JsonReporterOptions } from './json.js';
+export { callbackReporter } from './callback.js';
+export { readCsv, parseCsv, parseCsvRecords, formatCsvLine, formatCsvField } from './csv-text.js';
+export type { CsvRecordSpan } from './csv-text.js';
+export { withFileLock } from './file-lock.js';
+export type { FileLockOptions } from './file-lock.js';

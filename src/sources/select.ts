@@ -1,0 +1,121 @@
+import { cpuTdpSource } from '../estimate/cpu-tdp.js';
+import { ramModelSource } from '../estimate/ram.js';
+import { loadNative, type NativeLoadResult } from '../native/load.js';
+import type { ResolvedOptions } from '../options.js';
+import type { Component, PowerSource, ProbeResult, SourceContext, WattprintWarning } from '../types.js';
+import { constantPowerSource } from './constant.js';
+import { nvmlSource } from './nvml.js';
+import { raplCpuSource, raplRamSource } from './rapl.js';
+
+/** One source considered for a component, and what its probe said. */
+export interface Candidate {
+  readonly component: Component;
+  readonly id: string;
+  readonly kind: PowerSource['kind'];
+  readonly probe: ProbeResult;
+  readonly chosen: boolean;
+}
+
+/** The sources chosen for each component, and why the others were not. */
+export interface Selection {
+  readonly sources: Readonly<Record<Component, PowerSource | undefined>>;
+  readonly probes: Readonly<Record<Component, ProbeResult | undefined>>;
+  readonly candidates: readonly Candidate[];
+  readonly native: NativeLoadResult;
+  /** Fallbacks worth telling the user about (e.g. RAPL unreadable: CPU estimated from TDP). */
+  readonly warnings: readonly WattprintWarning[];
+}
+
+/** Context the built-in sources receive, from resolved options. */
+export function sourceContext(opts: ResolvedOptions): SourceContext {
+  return {
+    sysfsRoot: opts.sysfsRoot,
+    procfsRoot: opts.procfsRoot,
+    devRoot: opts.devRoot,
+    trackingMode: opts.trackingMode,
+    pid: opts.pid,
+    nowMs: opts.clock,
+  };
+}
+
+/**
+ * The fallback chains, in order of preference. Forced powers replace a chain; user-supplied
+ * `sources` replace it too.
+ */
+function chains(opts: ResolvedOptions, ctx: SourceContext, native: NativeLoadResult, onWarning: (w: WattprintWarning) => void) {
+  const user = opts.sources ?? {};
+  const cpu: PowerSource[] =
+    user.cpu ??
+    (opts.forceCpuPowerW !== undefined
+      ? [cpuTdpSource(ctx, { tdpW: opts.forceCpuPowerW })]
+      : [raplCpuSource(ctx, native, { onWarning }), cpuTdpSource(ctx)]);
+  const gpu: PowerSource[] =
+    user.gpu ?? [nvmlSource(ctx, native, { gpuIds: opts.gpuIds, libraryPath: opts.nvmlLibraryPath, onWarning })];
+  const ram: PowerSource[] =
+    user.ram ??
+    (opts.forceRamPowerW !== undefined
+      ? [
+          constantPowerSource({
+            component: 'ram',
+            powerW: opts.forceRamPowerW,
+            id: 'ram-forced',
+            nowMs: ctx.nowMs,
+            boundaryNote: `forceRamPowerW = ${opts.forceRamPowerW} W`,
+          }),
+        ]
+      : [raplRamSource(ctx, native, { onWarning }), ramModelSource(ctx)]);
+  return { cpu, gpu, ram };
+}
+
+function safeProbe(source: PowerSource): ProbeResult {
+  try {
+    return source.probe();
+  } catch (e) {
+    return { ok: false, code: 'PROBE_THREW', reason: `probe() threw: ${(e as Error)?.message ?? String(e)}` };
+  }
+}
+
+/**
+ * Walks each component's fallback chain and keeps the first source whose probe succeeds. Every
+ * candidate is probed so that `detect()` can say why each unused source was not chosen. Never
+ * throws; a component with no working source is simply not accounted (its boundary says `none`).
+ */
+export function selectSources(opts: ResolvedOptions, onWarning: (w: WattprintWarning) => void = () => {}): Selection {
+  const ctx = sourceContext(opts);
+  const native = opts.native === false ? loadNative({ disabled: true }) : loadNative(typeof opts.native === 'string' ? { path: opts.native } : {});
+  const all = chains(opts, ctx, native, onWarning);
+  const sources: Record<Component, PowerSource | undefined> = { cpu: undefined, gpu: undefined, ram: undefined };
+  const probes: Record<Component, ProbeResult | undefined> = { cpu: undefined, gpu: undefined, ram: undefined };
+  const candidates: Candidate[] = [];
+  const warnings: WattprintWarning[] = [];
+  for (const component of ['cpu', 'gpu', 'ram'] as const) {
+    for (const source of all[component]) {
+      const probe = safeProbe(source);
+      const chosen = probe.ok && !sources[component];
+      if (chosen) {
+        sources[component] = source;
+        probes[component] = probe;
+      } else {
+        try {
+          source.close?.();
+        } catch {
+          // A source that fails to close was never started; nothing is lost.
+        }
+      }
+      candidates.push({ component, id: source.id, kind: source.kind, probe, chosen });
+    }
+    const chosen = sources[component];
+    if (chosen?.kind === 'estimated') {
+      const missed = candidates.filter((c) => c.component === component && c.kind === 'measured' && !c.probe.ok);
+      for (const m of missed) {
+        if (m.probe.ok || m.probe.code === 'NOT_PRESENT' || m.probe.code === 'DISABLED' || m.probe.code === 'NATIVE_UNAVAILABLE') continue;
+        warnings.push({
+          code: 'SOURCE_FALLBACK',
+          component,
+          message: `${component}: ${m.id} unavailable (${m.probe.reason}); using the ${chosen.id} estimate.${m.probe.fix ? ` Fix: ${m.probe.fix}` : ''}`,
+        });
+      }
+    }
+  }
+  return { sources, probes, candidates, native, warnings };
+}

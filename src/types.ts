@@ -1,0 +1,291 @@
+/**
+ * Public types shared by the tracker, the built-in sources, reporters and intensity
+ * providers. Every numeric name carries its unit: `energyJ`, `powerW`, `gPerKWh`, `durationS`.
+ */
+
+/** A hardware component whose energy is accounted separately. */
+export type Component = 'cpu' | 'gpu' | 'ram';
+
+/** The components in the order they appear in outputs. */
+export const COMPONENTS: readonly Component[] = ['cpu', 'gpu', 'ram'];
+
+/**
+ * How a component's energy was obtained: read from a hardware counter (`measured`),
+ * computed from a model such as TDP x load (`estimated`), or not accounted at all (`none`,
+ * e.g. a machine without a GPU).
+ */
+export type SourceKind = 'measured' | 'estimated';
+
+/** `machine` accounts the whole host; `process` attributes energy to the tracked process tree. */
+export type TrackingMode = 'machine' | 'process';
+
+/** One device a source reads, e.g. a GPU or a RAPL package domain. */
+export interface DeviceInfo {
+  /** Stable id within the source: `'0'`, a GPU UUID, `'package-0'`, ... */
+  readonly id: string;
+  /** Human-readable name: `'NVIDIA H200'`, `'Intel(R) Xeon(R) Gold 6248'`, `'package-0'`. */
+  readonly name: string;
+  /** Extra facts the source knows (power limit, architecture, TDP, matched table row...). */
+  readonly details?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** The answer of {@link PowerSource.probe}. Probes never throw; a failure explains itself. */
+export type ProbeResult =
+  | { readonly ok: true; readonly devices: readonly DeviceInfo[]; readonly note?: string }
+  | {
+      readonly ok: false;
+      /** Why the source cannot be used here, e.g. `"EACCES reading .../energy_uj"`. */
+      readonly reason: string;
+      /** What the user can do about it, e.g. a chmod or udev rule. */
+      readonly fix?: string;
+      /** A stable code: 'NOT_PRESENT', 'PERMISSION_DENIED', 'NATIVE_UNAVAILABLE', 'DISABLED', ... */
+      readonly code?: string;
+    };
+
+/** One cumulative reading of a source. */
+export interface EnergyReading {
+  /**
+   * Energy in joules consumed since the source was started (`start()`), summed over its
+   * devices and already attributed to the tracked processes in process mode. Monotonic: counter
+   * wraps and resets are handled inside the source.
+   */
+  readonly energyJ: number;
+  /** The same, per device id (optional; used for per-device outputs). */
+  readonly devicesJ?: Readonly<Record<string, number>>;
+  /** Mean utilisation of the component in percent since the previous read, where known. */
+  readonly utilizationPercent?: number;
+}
+
+/** Environment handed to source factories; every root path is injectable for containers and tests. */
+export interface SourceContext {
+  /** Root of sysfs, default `/sys`. */
+  readonly sysfsRoot: string;
+  /** Root of procfs, default `/proc`. */
+  readonly procfsRoot: string;
+  /** Root of devfs, default `/dev` (MSR files live at `<devRoot>/cpu/N/msr`). */
+  readonly devRoot: string;
+  readonly trackingMode: TrackingMode;
+  /** Root pid of the tracked process tree (process mode), default `process.pid`. */
+  readonly pid: number;
+  /** Monotonic clock in milliseconds, default `performance.now`. */
+  readonly nowMs: () => number;
+}
+
+/**
+ * A source of energy for one component. Built-in sources (NVML, RAPL, the TDP and DIMM models,
+ * constants) implement this interface, and so can yours.
+ *
+ * The tracker calls `probe()` once to choose sources, `start()` when tracking starts, then
+ * `read()` on every sample and takes deltas of the cumulative `energyJ`. Estimated sources
+ * integrate their power model over time inside `read()`.
+ *
+ * `read()` is synchronous and must be cheap (it runs in the host's event loop at every sample);
+ * a source backed by something slow should poll in the background and return its latest total.
+ * It may throw: the tracker turns the throw into an 'error' event, keeps the last total, and
+ * carries on.
+ *
+ * @example
+ * const wallMeter: PowerSource = {
+ *   id: 'my-meter', component: 'cpu', kind: 'measured',
+ *   probe: () => ({ ok: true, devices: [{ id: 'psu', name: 'PSU meter' }] }),
+ *   start() {}, read: () => ({ energyJ: meter.totalJ() }),
+ * };
+ */
+export interface PowerSource {
+  /** Stable id: `'nvml'`, `'rapl'`, `'cpu-tdp'`, `'ram-dimm'`, `'constant'`, or yours. */
+  readonly id: string;
+  readonly component: Component;
+  readonly kind: SourceKind;
+  /** Whether energy is whole-device (`machine`) or attributed to the tracked processes (`process`). */
+  readonly scope?: TrackingMode;
+  /** Can this source work here? Must not throw. */
+  probe(): ProbeResult;
+  /** Take the baseline; `read()` totals count from here. */
+  start(): void;
+  /** Cumulative energy since `start()`. */
+  read(): EnergyReading;
+  /**
+   * Longest safe interval between two reads in ms (e.g. so a RAPL counter cannot wrap twice);
+   * the tracker samples at least this often while running.
+   */
+  readonly maxReadIntervalMs?: number;
+  /** Release handles (NVML, background samplers). */
+  close?(): void;
+}
+
+/** Where and how a component's energy came from, as stated in every output. */
+export interface ComponentBoundary {
+  readonly component: Component;
+  /** Source id, or `'none'` where the component is not accounted. */
+  readonly source: string;
+  readonly kind: SourceKind | 'none';
+  /** Device names read by the source. */
+  readonly devices: readonly string[];
+  /** `machine`: whole device; `process`: attributed to the tracked process tree. */
+  readonly scope: TrackingMode;
+  /** Whether PUE multiplied this component's energy. */
+  readonly pueApplied: boolean;
+  /** Extra explanation, e.g. "no per-process GPU data: whole device". */
+  readonly note?: string;
+}
+
+/** The system boundary of a result: one entry per component, plus the facility overhead. */
+export interface Boundary {
+  readonly cpu: ComponentBoundary;
+  readonly gpu: ComponentBoundary;
+  readonly ram: ComponentBoundary;
+  /** The PUE applied (1 means facility overhead not included). */
+  readonly pue: number;
+  /** Only operational (use-phase) emissions are included today. */
+  readonly emissionsScope: 'operational';
+}
+
+/** Location of the electricity used, for grid intensity. */
+export interface Location {
+  /** ISO 3166-1 alpha-3, upper-case, e.g. 'FRA'. */
+  readonly countryIsoCode?: string;
+  /** Sub-national region: US state name ('california'), Canadian province ('quebec'), Nordic zone ('SE3'). */
+  readonly region?: string;
+  /** Only 'gcp' has per-region data offline. */
+  readonly cloudProvider?: string;
+  readonly cloudRegion?: string;
+}
+
+/** A grid carbon intensity and where it came from. */
+export interface IntensityValue {
+  /** Grams of CO2-equivalent per kWh of electricity. */
+  readonly gPerKWh: number;
+  /** Data set or provider, e.g. 'codecarbon:global_energy_mix (Our World in Data)'. */
+  readonly source: string;
+  /** Data year, where known. */
+  readonly year?: number;
+  /** True when the value is the world-average fallback. */
+  readonly isFallback?: boolean;
+  /** The country and region actually matched. */
+  readonly countryName?: string;
+  readonly countryIsoCode?: string;
+  readonly region?: string;
+}
+
+/**
+ * Gives the grid intensity in force for a location at a time. The built-in offline provider
+ * reads the shipped data; live providers should refresh in the background and answer from cache,
+ * because `getIntensity` is called synchronously on every sample.
+ */
+export interface IntensityProvider {
+  readonly id: string;
+  getIntensity(location: Location, at: Date): IntensityValue;
+  /** Called when tracking starts and stops; for background refresh. */
+  start?(): void;
+  stop?(): void;
+}
+
+/**
+ * One result: cumulative since `start()` for a run, or since `startTask()` for a task.
+ * Field for field the CodeCarbon 3.x `EmissionsData`, in camelCase with units, plus the boundary.
+ */
+export interface EmissionsData {
+  /** Local time `YYYY-MM-DDTHH:MM:SS`, as CodeCarbon writes it. */
+  readonly timestamp: string;
+  readonly projectName: string;
+  readonly runId: string;
+  readonly experimentId: string;
+  readonly experimentName: string;
+  readonly taskName?: string;
+  readonly durationS: number;
+  readonly emissionsKg: number;
+  /** emissionsKg / durationS. */
+  readonly emissionsRateKgPerS: number;
+  /** Time-weighted mean power (energy after PUE / duration). */
+  readonly cpuPowerW: number;
+  readonly gpuPowerW: number;
+  readonly ramPowerW: number;
+  /** Energies after PUE. */
+  readonly cpuEnergyKWh: number;
+  readonly gpuEnergyKWh: number;
+  readonly ramEnergyKWh: number;
+  readonly energyConsumedKWh: number;
+  readonly waterConsumedL: number;
+  readonly countryName: string;
+  readonly countryIsoCode: string;
+  readonly region: string;
+  readonly cloudProvider: string;
+  readonly cloudRegion: string;
+  readonly os: string;
+  /** Node.js version (written to CodeCarbon's `python_version` column). */
+  readonly nodeVersion: string;
+  /** `wattprint <version>` (written to `codecarbon_version`). */
+  readonly trackerVersion: string;
+  readonly cpuCount: number;
+  readonly cpuModel: string;
+  readonly gpuCount: number;
+  /** CodeCarbon style, e.g. "2 x NVIDIA H200". */
+  readonly gpuModel: string;
+  readonly longitude?: number;
+  readonly latitude?: number;
+  /** GiB. */
+  readonly ramTotalSizeGB: number;
+  readonly trackingMode: TrackingMode;
+  readonly cpuUtilizationPercent: number;
+  readonly gpuUtilizationPercent: number;
+  readonly ramUtilizationPercent: number;
+  /** GiB. */
+  readonly ramUsedGB: number;
+  readonly onCloud: 'Y' | 'N';
+  readonly pue: number;
+  readonly wue: number;
+  /** Intensity in force at the last sample, and its source. */
+  readonly intensityGPerKWh: number;
+  readonly intensitySource: string;
+  readonly boundary: Boundary;
+}
+
+/** Why a reporter is called. */
+export interface ReportContext {
+  /** 'flush': `tracker.flush()`; 'stop': final; 'task': `stopTask()`. */
+  readonly phase: 'flush' | 'stop' | 'task';
+  /** The CSV write mode configured on the tracker. */
+  readonly onCsvWrite: 'append' | 'update';
+}
+
+/**
+ * A sink for results. Built-in CSV, JSON and callback reporters implement it, and so can yours.
+ * A reporter that throws or rejects never stops tracking nor the other reporters: the tracker
+ * emits an 'error' event naming the reporter and carries on.
+ */
+export interface Reporter {
+  /** Name used in error events, e.g. 'csv'. */
+  readonly id: string;
+  report(data: EmissionsData, context: ReportContext): void | Promise<void>;
+  /** Receives the full run report (see docs/report-schema.json) when the tracker stops. */
+  writeReport?(report: unknown): void | Promise<void>;
+  flush?(): void | Promise<void>;
+  shutdown?(): void | Promise<void>;
+}
+
+/** One sampling interval, emitted as the 'measurement' event. */
+export interface Measurement {
+  /** Monotonic ms (tracker clock) at the interval's start and end. */
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly durationS: number;
+  /** Energy in the interval per component, after PUE. */
+  readonly cpuEnergyJ: number;
+  readonly gpuEnergyJ: number;
+  readonly ramEnergyJ: number;
+  readonly energyJ: number;
+  readonly cpuPowerW: number;
+  readonly gpuPowerW: number;
+  readonly ramPowerW: number;
+  readonly intensityGPerKWh: number;
+  readonly emissionsKg: number;
+}
+
+/** A non-fatal problem: a source degraded, a fallback used, a default assumed. */
+export interface WattprintWarning {
+  readonly code: string;
+  readonly message: string;
+  /** The option or component concerned, where there is one. */
+  readonly option?: string;
+  readonly component?: Component;
+}
