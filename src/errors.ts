@@ -7,7 +7,8 @@
  * - `CONFIG_FILE`: a config file exists but cannot be parsed.
  * - `STATE`: a method was called in the wrong lifecycle state (start twice, stopTask of an unknown task).
  * - `SOURCE_READ`: a power source failed while reading; the tracker keeps its last total.
- * - `REPORTER`: a reporter threw or rejected; other reporters still ran.
+ * - `REPORTER`: a reporter threw or rejected; other reporters still ran (its own error is the `cause`).
+ * - `REPORTER_IO`, `REPORTER_DATA`: raised by the built-in file reporters (file and OS error named; a non-finite value).
  * - `NATIVE_UNAVAILABLE`, `NVML_*`, `RAPL_*`: native-layer failures (see docs/measurement.md).
  */
 export class WattprintError extends Error {

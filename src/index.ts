@@ -10,7 +10,21 @@ export { WattprintError } from './errors.js';
 export { lookupCpuTdp } from './estimate/cpu-tdp.js';
 export { ramPowerW, estimateDimmCount } from './estimate/ram.js';
 export { gridIntensity, offlineIntensityProvider } from './intensity/index.js';
-export { csvReporter, jsonReporter, callbackReporter, CSV_COLUMNS, readCsv, parseCsv } from './reporters/index.js';
+export {
+  csvReporter,
+  jsonReporter,
+  callbackReporter,
+  CSV_COLUMNS,
+  TASK_CSV_COLUMNS,
+  toCsvRow,
+  toJsonRecord,
+  readCsv,
+  parseCsv,
+  formatCsvLine,
+  withFileLock,
+  taskCsvPath,
+} from './reporters/index.js';
+export type { CsvReporterOptions, JsonReporterOptions } from './reporters/index.js';
 export { constantPowerSource } from './sources/constant.js';
 export type { ConstantPowerSource, ConstantPowerSourceOptions } from './sources/constant.js';
 export { loadNative } from './native/load.js';

@@ -135,7 +135,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
         ? fixedIntensity(o.forceCarbonIntensityGPerKWh)
         : (o.intensityProvider ?? offlineIntensityProvider());
     this.reporters = [
-      ...(o.saveToFile ? [csvReporter({ outputDir: o.outputDir, outputFile: o.outputFile, onCsvWrite: o.onCsvWrite })] : []),
+      ...(o.saveToFile ? [csvReporter({ outputDir: o.outputDir, outputFile: o.outputFile, onCsvWrite: o.onCsvWrite, onWarning: (w) => this.warn(w) })] : []),
       ...(o.saveToJson ? [jsonReporter({ outputDir: o.outputDir })] : []),
       ...(o.onReport ? [callbackReporter(o.onReport)] : []),
       ...o.reporters,

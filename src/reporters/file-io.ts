@@ -104,7 +104,7 @@ export function fileState(path: string): { sizeBytes: number; endsWithNewline: b
 }
 
 /** The first `maxBytes` of a file as UTF-8 (enough to hold a header line). */
-export function readHead(path: string, maxBytes = 64 * 1024): string {
+export function readHead(path: string, maxBytes = 8 * 1024): string {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { USER_HZ } from './procstat.js';
 
@@ -40,56 +40,100 @@ export function parseProcStat(text: string): ProcStat | undefined {
   return Object.values(stat).every(Number.isFinite) ? stat : undefined;
 }
 
-/** Every process in `<procfsRoot>`, keyed by pid; undefined when procfs cannot be listed. */
-function scanProcesses(procfsRoot: string): Map<number, ProcStat> | undefined {
-  let entries: string[];
+function readStat(procfsRoot: string, pid: number): ProcStat | undefined {
   try {
-    entries = readdirSync(procfsRoot);
+    return parseProcStat(readFileSync(join(procfsRoot, String(pid), 'stat'), 'utf8'));
   } catch {
     return undefined;
   }
-  const procs = new Map<number, ProcStat>();
-  for (const name of entries) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = parseProcStat(readFileSync(join(procfsRoot, name, 'stat'), 'utf8'));
-      if (stat) procs.set(stat.pid, stat);
-    } catch {
-      // The process exited between readdir and read.
-    }
-  }
-  return procs;
 }
 
-function treeOf(pid: number, procs: Map<number, ProcStat>): ProcStat[] {
-  if (!procs.has(pid)) return [];
+/**
+ * Children of `pid` from /proc/<pid>/task/<tid>/children (every thread: a child belongs to the thread
+ * that forked it). Undefined when the kernel lacks CONFIG_PROC_CHILDREN or the files are unreadable.
+ */
+function childPids(procfsRoot: string, pid: number): number[] | undefined {
+  try {
+    const taskDir = join(procfsRoot, String(pid), 'task');
+    const pids: number[] = [];
+    for (const tid of readdirSync(taskDir)) {
+      for (const child of readFileSync(join(taskDir, tid, 'children'), 'utf8').split(' ')) {
+        if (child.trim() !== '') pids.push(Number(child));
+      }
+    }
+    return pids;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The tree through the kernel's children lists: reads only the tree's own files. */
+function walkChildren(procfsRoot: string, root: ProcStat): ProcStat[] | undefined {
+  const out = [root];
+  const seen = new Set([root.pid]);
+  for (let i = 0; i < out.length; i++) {
+    const children = childPids(procfsRoot, out[i]!.pid);
+    if (children === undefined) return undefined;
+    for (const pid of children) {
+      if (seen.has(pid)) continue;
+      seen.add(pid);
+      const stat = readStat(procfsRoot, pid);
+      if (stat) out.push(stat); // else it exited meanwhile
+    }
+  }
+  return out;
+}
+
+/** The tree from the ppid links of every /proc/<n>/stat (kernels without children lists). */
+function scanTree(procfsRoot: string, pid: number): ProcStat[] {
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(procfsRoot);
+  } catch {
+    // Listing refused: only the root is known.
+  }
+  const procs = new Map<number, ProcStat>();
   const children = new Map<number, number[]>();
-  for (const p of procs.values()) {
-    const list = children.get(p.ppid);
-    if (list) list.push(p.pid);
-    else children.set(p.ppid, [p.pid]);
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = readStat(procfsRoot, Number(name));
+    if (!stat) continue; // exited between readdir and read
+    procs.set(stat.pid, stat);
+    const list = children.get(stat.ppid);
+    if (list) list.push(stat.pid);
+    else children.set(stat.ppid, [stat.pid]);
   }
   const out: ProcStat[] = [];
   const seen = new Set<number>();
   const queue = [pid];
-  while (queue.length > 0) {
-    const next = queue.shift()!;
-    if (seen.has(next)) continue;
+  for (let i = 0; i < queue.length; i++) {
+    const next = queue[i]!;
+    const stat = procs.get(next);
+    if (seen.has(next) || !stat) continue;
     seen.add(next);
-    out.push(procs.get(next)!);
-    for (const child of children.get(next) ?? []) queue.push(child);
+    out.push(stat);
+    queue.push(...(children.get(next) ?? []));
   }
   return out;
 }
 
 /**
- * `pid` and all its live descendants, found by following the ppid links of /proc/<n>/stat.
+ * Stats of `pid` and its live descendants: empty when `pid` does not exist, undefined when there is
+ * no procfs at `procfsRoot` at all (macOS, Windows).
+ */
+function treeStats(pid: number, procfsRoot: string): ProcStat[] | undefined {
+  const root = readStat(procfsRoot, pid);
+  if (!root) return existsSync(procfsRoot) ? [] : undefined;
+  return walkChildren(procfsRoot, root) ?? scanTree(procfsRoot, pid);
+}
+
+/**
+ * `pid` and all its live descendants: from the kernel's /proc/<n>/task/<tid>/children lists where
+ * they exist, else by following the ppid links of every /proc/<n>/stat.
  * Empty when `pid` does not exist; `[pid]` where procfs is missing (nothing else can be known).
  */
 export function processTreePids(pid: number, procfsRoot = '/proc'): number[] {
-  const procs = scanProcesses(procfsRoot);
-  if (procs === undefined) return [pid];
-  return treeOf(pid, procs).map((p) => p.pid);
+  return treeStats(pid, procfsRoot)?.map((p) => p.pid) ?? [pid];
 }
 
 /**
@@ -103,13 +147,12 @@ export function processTreePids(pid: number, procfsRoot = '/proc'): number[] {
  * `pid === process.pid`, else undefined.
  */
 export function processTreeCpuS(pid: number, procfsRoot = '/proc'): number | undefined {
-  const procs = scanProcesses(procfsRoot);
-  if (procs === undefined) {
+  const tree = treeStats(pid, procfsRoot);
+  if (tree === undefined) {
     if (pid !== process.pid) return undefined;
     const { user, system } = process.cpuUsage();
     return (user + system) / 1e6;
   }
-  const tree = treeOf(pid, procs);
   if (tree.length === 0) return undefined;
   let ticks = 0;
   for (const p of tree) ticks += p.utime + p.stime + p.cutime + p.cstime;
@@ -123,9 +166,8 @@ export function processTreeCpuS(pid: number, procfsRoot = '/proc'): number | und
  * process's `process.memoryUsage.rss()` for `pid === process.pid`, else undefined.
  */
 export function processTreeRssBytes(pid: number, procfsRoot = '/proc'): number | undefined {
-  const procs = scanProcesses(procfsRoot);
-  if (procs === undefined) return pid === process.pid ? process.memoryUsage.rss() : undefined;
-  const tree = treeOf(pid, procs);
+  const tree = treeStats(pid, procfsRoot);
+  if (tree === undefined) return pid === process.pid ? process.memoryUsage.rss() : undefined;
   if (tree.length === 0) return undefined;
   let bytes = 0;
   for (const p of tree) bytes += vmRssBytes(procfsRoot, p.pid) ?? p.rssPages * PAGE_BYTES;

@@ -39,6 +39,12 @@ export function makeProcfs() {
         write(`${p.pid}/status`, `Name:\tnode\nPid:\t${p.pid}\nVmRSS:\t  ${p.vmRssKiB} kB\nThreads:\t1\n`);
       }
     },
+    /** /proc/<pid>/task/<tid>/children lists, in the kernel's "1 2 3 " format. */
+    children(pid: number, byTid: Record<number, number[]>) {
+      for (const [tid, pids] of Object.entries(byTid)) {
+        write(`${pid}/task/${tid}/children`, pids.map((c) => `${c} `).join(''));
+      }
+    },
     remove(pid: number) {
       rmSync(join(root, String(pid)), { recursive: true, force: true });
     },

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -133,6 +134,22 @@ describe('process tree', () => {
     expect(processTreePids(4242, f.root)).toEqual([]);
   });
 
+  it("follows the kernel's per-thread children lists where they exist", () => {
+    const f = tree();
+    // Children lists on every member: 102 was forked by thread 1011 of 101; 300 claims ppid 100 in
+    // its stat but is in no list, so the lists are what was read.
+    f.children(100, { 100: [101, 103], 104: [] });
+    f.children(101, { 101: [], 1011: [102] });
+    f.children(102, { 102: [] });
+    f.children(103, { 103: [] });
+    f.proc({ pid: 300, ppid: 100, utime: 1, stime: 1 });
+    expect(processTreePids(100, f.root).sort((a, b) => a - b)).toEqual([100, 101, 102, 103]);
+    // A member without lists (kernel without CONFIG_PROC_CHILDREN): back to the ppid scan.
+    f.remove(103);
+    f.proc({ pid: 103, ppid: 100, utime: 20, stime: 0 });
+    expect(processTreePids(100, f.root).sort((a, b) => a - b)).toEqual([100, 101, 102, 103, 300]);
+  });
+
   it('sums utime + stime + cutime + cstime of live members in seconds', () => {
     const f = tree();
     const ticks = 300 + 100 + 40 + 10 + (250 + 50) + (70 + 30 + 5 + 5) + 20;
@@ -171,5 +188,16 @@ describe('process tree', () => {
     expect(parseProcStat(readFileSync(`/proc/${process.pid}/stat`, 'utf8'))?.pid).toBe(process.pid);
     expect(processTreePids(process.pid)).toContain(process.pid);
     expect(processTreeRssBytes(process.pid)).toBeGreaterThan(10 * 1024 * 1024);
+  });
+
+  it.runIf(process.platform === 'linux')('includes a live child process of this process', async () => {
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+    try {
+      await new Promise((resolve) => child.once('spawn', resolve));
+      expect(processTreePids(process.pid)).toContain(child.pid);
+      expect(processTreeRssBytes(process.pid)!).toBeGreaterThan(processTreeRssBytes(child.pid!)!);
+    } finally {
+      child.kill();
+    }
   });
 });

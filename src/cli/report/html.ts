@@ -1,0 +1,180 @@
+import { VERSION } from '../../version.js';
+import type { Component } from '../../types.js';
+import { formatDurationS, formatEnergyKWh, formatMassKg, formatShare, sig } from '../format.js';
+import type { ReportInput } from './load.js';
+import { energyOf, gramsPerKWh, summarizeRuns, type RunSummary } from './model.js';
+import { barChart, binValues, esc, histogram, lineChart, type Series } from './svg.js';
+
+/** The most power charts one page draws (one per run, the latest runs). */
+export const MAX_POWER_CHARTS = 20;
+/** The most runs the per-run bar charts show (the latest). */
+export const MAX_BAR_RUNS = 200;
+
+export const COLORS: Readonly<Record<Component, string>> = { cpu: '#4c78a8', gpu: '#e45756', ram: '#54a24b' };
+const LABELS: Readonly<Record<Component, string>> = { cpu: 'CPU', gpu: 'GPU', ram: 'RAM' };
+const series = (c: Component): Series => ({ key: c, label: LABELS[c], color: COLORS[c] });
+
+/** A unit that keeps the largest value of a chart between 1 and 1000 where possible. */
+function energyUnit(maxKWh: number): { label: string; perKWh: number } {
+  if (maxKWh >= 1) return { label: 'kWh', perKWh: 1 };
+  if (maxKWh * 1000 >= 1) return { label: 'Wh', perKWh: 1000 };
+  return { label: 'J', perKWh: 3.6e6 };
+}
+
+function massUnit(maxKg: number): { label: string; perKg: number } {
+  if (maxKg >= 1) return { label: 'kg CO2eq', perKg: 1 };
+  if (maxKg * 1000 >= 1) return { label: 'g CO2eq', perKg: 1000 };
+  return { label: 'mg CO2eq', perKg: 1e6 };
+}
+
+const shortId = (id: string) => (id.length > 13 ? `${id.slice(0, 8)}…` : id);
+
+function runsTable(runs: readonly RunSummary[]): string {
+  const head = ['project', 'run', 'first row at', 'duration', 'energy', 'CPU', 'GPU', 'RAM', 'CO2eq', 'g/kWh'];
+  const rows = runs.map((r) => {
+    const t = r.total;
+    const g = gramsPerKWh(t);
+    return [
+      r.projectName,
+      shortId(r.runId) + (r.fromTasks ? ' (tasks)' : ''),
+      r.firstTimestamp,
+      formatDurationS(t.durationS),
+      formatEnergyKWh(t.energyKWh),
+      formatShare(t.cpuEnergyKWh, t.energyKWh),
+      formatShare(t.gpuEnergyKWh, t.energyKWh),
+      formatShare(t.ramEnergyKWh, t.energyKWh),
+      formatMassKg(t.emissionsKg),
+      g === undefined ? '–' : sig(g),
+    ];
+  });
+  return (
+    `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>` +
+    rows.map((r, i) => `<tr data-run="${esc(runs[i]!.runId)}">${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('') +
+    '</tbody></table>'
+  );
+}
+
+function boundaryNote(r: RunSummary): string {
+  const b = r.total.boundary;
+  if (!b) return '';
+  const parts = (['cpu', 'gpu', 'ram'] as const).map((c) => `${LABELS[c]}: ${b[c].source} (${b[c].kind})`);
+  return `<p class="note">Sources of run ${esc(shortId(r.runId))}: ${esc(parts.join(', '))}; PUE ${esc(String(b.pue))}.</p>`;
+}
+
+const STYLE = `
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#222}
+h1{font-size:1.4rem}h2{font-size:1.15rem;margin-top:2rem}
+table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
+th,td{border-bottom:1px solid #ddd;padding:.25rem .5rem;text-align:right}th:first-child,td:first-child,th:nth-child(2),td:nth-child(2){text-align:left}
+figure.chart{margin:1rem 0}figcaption{font-weight:600;margin-bottom:.25rem}
+svg{width:100%;height:auto;display:block}
+svg .axis{stroke:#444;stroke-width:1}svg .grid{stroke:#e5e5e5;stroke-width:1}
+svg .tick{font-size:11px;fill:#555}svg .label{font-size:12px;fill:#333}
+.legend{list-style:none;padding:0;margin:.25rem 0;display:flex;gap:1rem}
+.swatch{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:-.1rem}
+.note{color:#555;font-size:.9rem}`;
+
+/**
+ * One self-contained HTML page: a table of runs, then inline-SVG charts of power over time per run,
+ * energy and emissions per run, and the per-request energy distribution when calls were tracked.
+ * A Content-Security-Policy of `default-src 'none'` makes the browser refuse any fetch.
+ */
+export function renderHtml(input: ReportInput, generatedAt = new Date()): string {
+  const runs = summarizeRuns(input);
+  const sections: string[] = [];
+  sections.push(`<h2>Runs</h2>${runsTable(runs)}`);
+
+  const powerRuns = runs.filter((r) => r.power.length > 0 && r.components.length > 0).slice(-MAX_POWER_CHARTS);
+  if (powerRuns.length > 0) {
+    const charts = powerRuns.map((r) =>
+      lineChart({
+        chart: 'power',
+        attrs: { 'data-run': r.runId, 'data-project': r.projectName },
+        title: `Power over time – ${r.projectName}, run ${shortId(r.runId)}`,
+        xLabel: 'seconds since start',
+        yLabel: 'mean power (W)',
+        series: r.components.map((c) => ({ ...series(c), points: r.power.map((p) => ({ x: p.tS, y: p.powerW[c] })) })),
+      }) + boundaryNote(r),
+    );
+    const dropped = runs.filter((r) => r.power.length > 0).length - powerRuns.length;
+    sections.push(
+      `<h2>Power over time</h2><p class="note">Mean power of each component between two successive rows of a run (energy delta / time delta).` +
+        (dropped > 0 ? ` Only the latest ${MAX_POWER_CHARTS} runs are drawn.` : '') +
+        `</p>${charts.join('')}`,
+    );
+  }
+
+  const barRuns = runs.slice(-MAX_BAR_RUNS);
+  if (barRuns.length > 0) {
+    const used = (['cpu', 'gpu', 'ram'] as const).filter((c) => barRuns.some((r) => energyOf(r.total, c) > 0));
+    const eUnit = energyUnit(Math.max(...barRuns.map((r) => r.total.energyKWh)));
+    const mUnit = massUnit(Math.max(...barRuns.map((r) => r.total.emissionsKg)));
+    const categories = barRuns.map((r) => ({ key: r.runId, label: shortId(r.runId) }));
+    const byId = new Map(barRuns.map((r) => [r.runId, r]));
+    sections.push(
+      `<h2>Energy and emissions per run</h2>` +
+        barChart({
+          chart: 'energy-per-run',
+          title: `Energy per run (${eUnit.label})`,
+          yLabel: `energy (${eUnit.label})`,
+          xLabel: 'run',
+          categories,
+          series: used.map(series),
+          value: (run, c) => energyOf(byId.get(run)!.total, c as Component) * eUnit.perKWh,
+        }) +
+        barChart({
+          chart: 'emissions-per-run',
+          title: `Emissions per run (${mUnit.label})`,
+          yLabel: mUnit.label,
+          xLabel: 'run',
+          categories,
+          series: [{ key: 'emissions', label: 'CO2eq', color: '#9d755d' }],
+          value: (run) => byId.get(run)!.total.emissionsKg * mUnit.perKg,
+        }),
+    );
+  }
+
+  const withEnergies = input.requests.filter((q) => q.energiesJ.length > 0);
+  if (input.requests.length > 0) {
+    const charts = withEnergies.map((q) => {
+      const maxJ = Math.max(...q.energiesJ);
+      const [unit, perJ] = maxJ >= 3600 ? ['Wh', 1 / 3600] : maxJ >= 1 ? ['J', 1] : ['mJ', 1000];
+      return histogram({
+        chart: 'request-energy',
+        title: `Energy per request – ${q.name} (${q.energiesJ.length} requests, ${unit})`,
+        xLabel: `energy per request (${unit})`,
+        yLabel: 'requests',
+        bins: binValues(q.energiesJ.map((j) => j * (perJ as number))),
+        color: '#b279a2',
+      });
+    });
+    const stats = input.requests
+      .map((q) => {
+        const mean = q.meanEnergyJ !== undefined ? `, mean ${formatEnergyKWh(q.meanEnergyJ / 3.6e6)}` : '';
+        const co2 = q.meanEmissionsKg !== undefined ? `, ${formatMassKg(q.meanEmissionsKg)} CO2eq per request` : '';
+        return `<li>${esc(q.name)}: ${q.count} requests${esc(mean)}${esc(co2)}</li>`;
+      })
+      .join('');
+    sections.push(`<h2>Per-request energy</h2><ul>${stats}</ul>${charts.join('')}`);
+  }
+
+  const title = `wattprint report – ${input.path}`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="wattprint ${esc(VERSION)}">
+<title>${esc(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>${esc(title)}</h1>
+<p class="note">${input.rows.length} rows (${esc(input.format)}), ${runs.length} runs; generated ${esc(generatedAt.toISOString())} by wattprint ${esc(VERSION)}.
+Energies are after PUE; emissions are operational only.</p>
+${sections.join('\n')}
+</body>
+</html>
+`;
+}

@@ -1,0 +1,735 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { WattprintError, invalidOption, toError } from '../errors.js';
+import type { Measurement, WattprintWarning } from '../types.js';
+import { buildReport, type ReportInput, type WattprintReport } from './report.js';
+import { StatsAccumulator, type FinishedCall } from './stats.js';
+import { isAsyncIterable, isNodeStream, trackAsyncIterable, watchNodeStream, type StreamOutcome } from './stream.js';
+import type {
+  Baseline,
+  CallRecord,
+  CallStats,
+  CallTrackerTuning,
+  InferenceHost,
+  LabelValue,
+  Labels,
+  StreamSummary,
+  TokenCounts,
+  WrapOptions,
+} from './types.js';
+
+const OK = 0;
+const ERROR = 1;
+const ABANDONED = 2;
+const TRUNCATED = 3;
+const OUTCOMES = ['ok', 'error', 'abandoned', 'truncated'] as const;
+const STREAM_OUTCOME: Record<StreamOutcome, number> = { ok: OK, error: ERROR, abandoned: ABANDONED };
+const NO_LABELS: Labels = Object.freeze({});
+
+/** Per `wrap()` call: what every call of the wrapped function shares. */
+interface Site {
+  readonly name: string;
+  readonly tokens: WrapOptions['tokens'];
+  readonly streamTokens: WrapOptions['streamTokens'];
+  readonly stream: boolean;
+  stats: StatsAccumulator;
+  gen: number;
+}
+
+/** One call from its start until its record is final. Fixed shape, numbers only, to stay small. */
+class CallState {
+  endMs = 0;
+  ended = false;
+  done = false;
+  outcome = OK;
+  stream = false;
+  chunks = -1;
+  cpuJ = 0;
+  gpuJ = 0;
+  ramJ = 0;
+  energyJ = 0;
+  emissionsKg = 0;
+  /** NaN: not eligible for dynamic energy (started before the baseline was known). */
+  dynamicJ: number;
+  inputTokens = NaN;
+  outputTokens = NaN;
+  constructor(
+    readonly site: Site,
+    readonly startMs: number,
+    readonly labels: Labels | undefined,
+    readonly gen: number,
+    dynamic: boolean,
+  ) {
+    this.dynamicJ = dynamic ? 0 : NaN;
+  }
+}
+
+/** Energy bookkeeping of every interval seen since start; the conservation identity holds on it. */
+export interface AttributionTotals {
+  /** Measurements attributed. */
+  readonly intervals: number;
+  /** Sum of their lengths. */
+  readonly observedS: number;
+  /** Sum of their energies (all components, after PUE) and emissions. */
+  readonly energyJ: number;
+  readonly emissionsKg: number;
+  /** Given to calls (finished or still in flight) and to idle: `callsEnergyJ + idleEnergyJ = energyJ`. */
+  readonly callsEnergyJ: number;
+  readonly callsEmissionsKg: number;
+  readonly idleEnergyJ: number;
+  readonly idleCpuEnergyJ: number;
+  readonly idleGpuEnergyJ: number;
+  readonly idleRamEnergyJ: number;
+  readonly idleEmissionsKg: number;
+  /** Time with at least one call in flight. */
+  readonly busyS: number;
+  /** Call-seconds: the integral of the in-flight count. */
+  readonly callS: number;
+  readonly maxInFlight: number;
+  readonly inFlight: number;
+}
+
+function mutableTotals() {
+  return {
+    intervals: 0,
+    observedS: 0,
+    energyJ: 0,
+    emissionsKg: 0,
+    callsEnergyJ: 0,
+    callsEmissionsKg: 0,
+    idleEnergyJ: 0,
+    idleCpuEnergyJ: 0,
+    idleGpuEnergyJ: 0,
+    idleRamEnergyJ: 0,
+    idleEmissionsKg: 0,
+    busyS: 0,
+    callS: 0,
+  };
+}
+
+function checkTokens(t: unknown, name: string): { input: number; output: number } | string {
+  if (t === undefined || t === null) return { input: NaN, output: NaN };
+  if (typeof t !== 'object') return `returned ${typeof t}, expected { inputTokens?, outputTokens? }`;
+  const { inputTokens, outputTokens } = t as TokenCounts;
+  const ok = (v: unknown) => v === undefined || (typeof v === 'number' && v >= 0 && Number.isFinite(v));
+  if (!ok(inputTokens) || !ok(outputTokens))
+    return `returned ${JSON.stringify(t)}; token counts must be finite numbers ≥ 0 (call '${name}')`;
+  return { input: inputTokens ?? NaN, output: outputTokens ?? NaN };
+}
+
+/**
+ * Per-call energy attribution for an {@link InferenceHost} (the `EmissionsTracker`): wraps
+ * functions, divides each sampling interval's energy among the calls in flight in proportion to
+ * their time in it (the rest is idle energy), and keeps bounded-memory statistics. See
+ * docs/inference.md and docs/methodology.md ("Per-request attribution").
+ */
+export class CallTracker {
+  /**
+   * Resolves with the idle baseline once measured (`baseline` option), or with `undefined` when
+   * no baseline is configured, none could be measured, or the tracker stopped first. Never rejects.
+   */
+  get baselineReady(): Promise<Baseline | undefined> {
+    return this.baselinePromise;
+  }
+
+  /** The idle baseline, once measured. */
+  get baseline(): Baseline | undefined {
+    return this.baselineValue;
+  }
+
+  private readonly host: InferenceHost;
+  private readonly maxPending: number;
+  private intervalMs = 100;
+  private amortizedKgPerCall = 0;
+  private running = false;
+  private gen = 0;
+  private inFlight = new Set<CallState>();
+  private pending: CallState[] = [];
+  private busySinceMs = 0;
+  private busyAccMs = 0;
+  private lastSampleMs = 0;
+  private startedSinceSample = false;
+  private fastOn = false;
+  private maxInFlight = 0;
+  private totals = mutableTotals();
+  private overall = new StatsAccumulator();
+  private byName = new Map<string, StatsAccumulator>();
+  private als: AsyncLocalStorage<Labels> | undefined;
+  private wallOffsetMs = 0;
+  private startedAtMs: number | undefined;
+  private stoppedAtMs: number | undefined;
+  private warnedNotRunning = false;
+  private sampling = false;
+  private readonly finished: FinishedCall = {
+    durationS: 0,
+    energyJ: 0,
+    cpuEnergyJ: 0,
+    gpuEnergyJ: 0,
+    ramEnergyJ: 0,
+    dynamicEnergyJ: NaN,
+    emissionsKg: 0,
+    amortizedEmissionsKg: 0,
+    inputTokens: NaN,
+    outputTokens: NaN,
+    error: false,
+    truncated: false,
+    abandoned: false,
+  };
+
+  private baselineState: 'off' | 'measuring' | 'ready' | 'failed' = 'off';
+  private baselineStartMs = 0;
+  private baselineEndMs = 0;
+  private baselineIdle = { ms: 0, energyJ: 0, cpuJ: 0, gpuJ: 0, ramJ: 0 };
+  private baselineValue: Baseline | undefined;
+  private baselineTimer: ReturnType<typeof setTimeout> | undefined;
+  private baselinePromise!: Promise<Baseline | undefined>;
+  private resolveBaseline: ((b: Baseline | undefined) => void) | undefined;
+
+  constructor(host: InferenceHost, tuning: CallTrackerTuning = {}) {
+    this.host = host;
+    this.maxPending = tuning.maxPendingCalls ?? 16384;
+    this.newBaselinePromise();
+  }
+
+  /**
+   * Starts attributing: subscribes to the host's 'measurement' events and, with the `baseline`
+   * option, starts measuring idle power. Resets the statistics of a previous run.
+   */
+  start(): void {
+    if (this.running) return;
+    const opts = this.host.options;
+    this.intervalMs = opts.callSampleIntervalMs ?? 100;
+    this.amortizedKgPerCall = opts.amortize ? opts.amortize.trainingEmissionsKg / opts.amortize.expectedRequests : 0;
+    this.gen++;
+    this.inFlight = new Set();
+    this.pending = [];
+    this.busyAccMs = 0;
+    this.startedSinceSample = false;
+    this.maxInFlight = 0;
+    this.totals = mutableTotals();
+    this.overall = new StatsAccumulator();
+    this.byName = new Map();
+    const now = this.host._nowMs();
+    this.lastSampleMs = now;
+    this.startedAtMs = now;
+    this.stoppedAtMs = undefined;
+    this.wallOffsetMs = Date.now() - now;
+    this.host.on('measurement', this.onMeasurement);
+    this.running = true;
+
+    if (this.resolveBaseline === undefined) this.newBaselinePromise();
+    this.baselineValue = undefined;
+    this.baselineIdle = { ms: 0, energyJ: 0, cpuJ: 0, gpuJ: 0, ramJ: 0 };
+    if (opts.baseline) {
+      this.baselineState = 'measuring';
+      this.baselineStartMs = now;
+      this.baselineEndMs = now + opts.baseline.durationMs;
+      this.armBaselineTimer(opts.baseline.durationMs);
+    } else {
+      this.baselineState = 'off';
+      this.settleBaseline(undefined);
+    }
+  }
+
+  /**
+   * Stops attributing. Takes a last sample when calls are pending or in flight; calls still in
+   * flight get a record with `outcome: 'truncated'` covering their time up to that sample. Call it
+   * after the host's own final sample and before `buildReport()`.
+   */
+  stop(): void {
+    if (!this.running) return;
+    if (this.pending.length > 0 || this.inFlight.size > 0) this.sample();
+    const endMs = this.lastSampleMs;
+    this.stoppedAtMs = endMs;
+    const inFlight = [...this.inFlight];
+    this.inFlight.clear();
+    const pending = this.pending;
+    this.pending = [];
+    for (const c of pending) this.finalize(c);
+    for (const c of inFlight) {
+      c.endMs = Math.max(c.startMs, endMs);
+      c.outcome = TRUNCATED;
+      this.finalize(c);
+    }
+    this.running = false;
+    this.host.off('measurement', this.onMeasurement);
+    if (this.fastOn) {
+      this.fastOn = false;
+      this.safeSetFast(false);
+    }
+    if (this.baselineTimer) clearTimeout(this.baselineTimer);
+    this.baselineTimer = undefined;
+    if (this.baselineState === 'measuring') {
+      this.baselineState = 'failed';
+      this.warn('BASELINE_INCOMPLETE', 'The tracker stopped before the idle baseline finished; no dynamic energy this run. Give `baseline.durationMs` time to elapse before stop().');
+    }
+    this.settleBaseline(this.baselineValue);
+  }
+
+  /** Whether calls are being measured (between start and stop). */
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /**
+   * Returns a function with the same signature as `fn` that measures each call: sync functions,
+   * async functions (the call ends when the promise settles), and functions returning async
+   * iterables or Node.js streams (the call ends when the stream ends, throws or is abandoned).
+   * Results, `this` and thrown errors pass through unchanged. Calls made while the tracker is not
+   * running are not measured.
+   */
+  wrap<F extends (...args: any[]) => any>(fn: F, options: WrapOptions<Parameters<F>, ReturnType<F>>): F {
+    if (typeof fn !== 'function') throw invalidOption('wrap', `expected a function to wrap, got ${fn === null ? 'null' : typeof fn}`);
+    const site = this.site(options as unknown as WrapOptions);
+    const self = this;
+    const wrapped = function (this: unknown, ...args: unknown[]): unknown {
+      if (new.target !== undefined) return Reflect.construct(fn, args, new.target);
+      if (!self.running) {
+        self.notRunning();
+        return fn.apply(this, args);
+      }
+      const c = self.begin(site);
+      let result: unknown;
+      try {
+        result = fn.apply(this, args);
+      } catch (e) {
+        self.end(c, ERROR);
+        throw e;
+      }
+      if (result !== null && (typeof result === 'object' || typeof result === 'function')) return self.settle(c, result, args);
+      if (site.tokens !== undefined) self.countTokens(c, site.tokens, result, args);
+      self.end(c, OK);
+      return result;
+    };
+    Object.defineProperty(wrapped, 'name', { value: fn.name, configurable: true });
+    Object.defineProperty(wrapped, 'length', { value: fn.length, configurable: true });
+    return wrapped as unknown as F;
+  }
+
+  /**
+   * Runs `fn` with `labels` merged over the labels in force (innermost wins); every call started
+   * inside, synchronously or after any number of awaits, carries them. Returns what `fn` returns.
+   */
+  withLabels<T>(labels: Record<string, LabelValue>, fn: () => T): T {
+    if (typeof labels !== 'object' || labels === null || Array.isArray(labels))
+      throw invalidOption('labels', 'withLabels(labels, fn) expects an object such as { model: "llama-3-8b" }');
+    for (const [k, v] of Object.entries(labels)) {
+      if (!['string', 'number', 'boolean'].includes(typeof v))
+        throw invalidOption('labels', `label '${k}' must be a string, number or boolean, got ${v === null ? 'null' : typeof v}`);
+    }
+    if (typeof fn !== 'function') throw invalidOption('labels', 'withLabels(labels, fn) expects a function as its second argument');
+    // Created on first use: an AsyncLocalStorage costs every promise something once enabled.
+    this.als ??= new AsyncLocalStorage<Labels>();
+    const merged = Object.freeze({ ...this.als.getStore(), ...labels });
+    return this.als.run(merged, fn);
+  }
+
+  /** Statistics of all calls (with idle energy) or of the calls named `name`. */
+  callStats(name?: string): CallStats {
+    if (name === undefined) {
+      return this.overall.toStats(undefined, { energyJ: this.totals.idleEnergyJ, emissionsKg: this.totals.idleEmissionsKg });
+    }
+    return (this.byName.get(name) ?? new StatsAccumulator()).toStats(name);
+  }
+
+  /** Names that have finished calls this run, in first-seen order. */
+  callNames(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  /** The interval bookkeeping (energies, idle, busy time, concurrency) since start. */
+  attributionTotals(): AttributionTotals {
+    return { ...this.totals, maxInFlight: this.maxInFlight, inFlight: this.inFlight.size };
+  }
+
+  /** The run report (docs/report-schema.json): the reporting checklist of the review, filled in. */
+  buildReport(): WattprintReport {
+    const input: ReportInput = {
+      host: this.host,
+      totals: this.attributionTotals(),
+      overall: this.callStats(),
+      byName: this.callNames().map((n) => this.callStats(n)),
+      baseline: this.baselineValue,
+      baselineConfigured: this.host.options.baseline,
+      amortize: this.host.options.amortize,
+      startedAtMs: this.startedAtMs,
+      stoppedAtMs: this.stoppedAtMs,
+      wallOffsetMs: this.wallOffsetMs,
+      intervalMs: this.intervalMs,
+    };
+    return buildReport(input);
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  private site(options: WrapOptions): Site {
+    if (typeof options !== 'object' || options === null)
+      throw invalidOption('name', 'wrap(fn, options) needs options with a name, e.g. { name: "chat" }');
+    const { name, tokens, streamTokens, stream } = options;
+    if (typeof name !== 'string' || name.trim() === '')
+      throw invalidOption('name', `wrap(fn, { name }) needs a non-empty string name, got ${JSON.stringify(name)}`);
+    if (tokens !== undefined && typeof tokens !== 'function')
+      throw invalidOption('tokens', 'expected a function (result, args) => ({ inputTokens, outputTokens })');
+    if (streamTokens !== undefined && streamTokens !== 'chunks' && typeof streamTokens !== 'function')
+      throw invalidOption('streamTokens', "expected 'chunks' or a function (summary, args) => ({ inputTokens, outputTokens })");
+    if (stream !== undefined && typeof stream !== 'boolean') throw invalidOption('stream', `expected a boolean, got ${typeof stream}`);
+    // Stats are bound on the first finished call of each run (see finalize).
+    return { name, tokens, streamTokens, stream: stream ?? true, stats: this.overall, gen: -1 };
+  }
+
+  private statsFor(name: string): StatsAccumulator {
+    let s = this.byName.get(name);
+    if (!s) {
+      s = new StatsAccumulator();
+      this.byName.set(name, s);
+    }
+    return s;
+  }
+
+  private begin(site: Site): CallState {
+    const now = this.host._nowMs();
+    const c = new CallState(site, now, this.als?.getStore(), this.gen, this.baselineState === 'ready');
+    if (this.inFlight.size === 0) this.busySinceMs = now;
+    this.inFlight.add(c);
+    if (this.inFlight.size > this.maxInFlight) this.maxInFlight = this.inFlight.size;
+    this.startedSinceSample = true;
+    if (!this.fastOn) {
+      this.fastOn = true;
+      this.safeSetFast(true);
+    }
+    return c;
+  }
+
+  private end(c: CallState, outcome: number): void {
+    if (c.ended) return;
+    c.ended = true;
+    if (c.done || c.gen !== this.gen) return; // truncated at stop, or from an earlier run
+    const now = this.host._nowMs();
+    c.endMs = now;
+    c.outcome = outcome;
+    this.inFlight.delete(c);
+    if (this.inFlight.size === 0) this.busyAccMs += now - Math.max(this.busySinceMs, this.lastSampleMs);
+    this.pending.push(c);
+    // A loop of sync calls never yields to the host's timer: sample from here so pending calls
+    // stay within one interval's worth (or maxPendingCalls).
+    if (now - this.lastSampleMs >= this.intervalMs || this.pending.length >= this.maxPending) this.sample();
+  }
+
+  private settle(c: CallState, result: object, args: unknown[]): unknown {
+    const site = c.site;
+    if (typeof (result as { then?: unknown }).then === 'function') {
+      return Promise.resolve(result as PromiseLike<unknown>).then(
+        (value) => {
+          if (site.stream && value !== null && typeof value === 'object' && isAsyncIterable(value)) return this.trackStream(c, value, args);
+          if (site.tokens !== undefined) this.countTokens(c, site.tokens, value, args);
+          this.end(c, OK);
+          return value;
+        },
+        (e: unknown) => {
+          this.end(c, ERROR);
+          throw e;
+        },
+      );
+    }
+    if (site.stream && isAsyncIterable(result)) return this.trackStream(c, result, args);
+    if (site.tokens !== undefined) this.countTokens(c, site.tokens, result, args);
+    this.end(c, OK);
+    return result;
+  }
+
+  private trackStream(c: CallState, stream: object, args: unknown[]): object {
+    c.stream = true;
+    const done = (outcome: StreamOutcome, chunks: number | undefined, lastChunk: unknown) => {
+      if (chunks !== undefined) c.chunks = chunks;
+      const st = c.site.streamTokens;
+      if (st === 'chunks') {
+        if (chunks !== undefined) c.outputTokens = chunks;
+      } else if (st !== undefined) {
+        const summary: StreamSummary = { chunks, lastChunk, outcome };
+        this.countTokens(c, st, summary, args);
+      }
+      this.end(c, STREAM_OUTCOME[outcome]);
+    };
+    if (isNodeStream(stream)) {
+      watchNodeStream(stream, done);
+      return stream;
+    }
+    return trackAsyncIterable(stream, done);
+  }
+
+  private countTokens(c: CallState, fn: (r: any, a: any) => TokenCounts | undefined, value: unknown, args: unknown[]): void {
+    let t: unknown;
+    try {
+      t = fn(value, args);
+    } catch (e) {
+      this.warn('TOKENS_CALLBACK', `The tokens callback of '${c.site.name}' threw: ${toError(e).message}; the record has no token counts.`);
+      return;
+    }
+    const checked = checkTokens(t, c.site.name);
+    if (typeof checked === 'string') {
+      this.warn('TOKENS_CALLBACK', `The tokens callback of '${c.site.name}' ${checked}; the record has no token counts.`);
+      return;
+    }
+    c.inputTokens = checked.input;
+    c.outputTokens = checked.output;
+  }
+
+  private readonly onMeasurement = (m: Measurement): void => {
+    if (!this.running) return;
+    const start = m.startMs;
+    const end = m.endMs;
+    const lengthMs = end - start;
+    let busyMs = this.busyAccMs;
+    if (this.inFlight.size > 0) busyMs += end - Math.max(this.busySinceMs, start);
+    this.busyAccMs = 0;
+    busyMs = Math.min(Math.max(busyMs, 0), Math.max(lengthMs, 0));
+
+    let sumMs = 0;
+    const pending = this.pending;
+    for (let i = 0; i < pending.length; i++) {
+      const c = pending[i]!;
+      const t = Math.min(c.endMs, end) - Math.max(c.startMs, start);
+      if (t > 0) sumMs += t;
+    }
+    for (const c of this.inFlight) {
+      const t = end - Math.max(c.startMs, start);
+      if (t > 0) sumMs += t;
+    }
+
+    // Share of the interval's energy that goes to calls: the fraction of it with ≥ 1 call in flight.
+    const f = sumMs > 0 && lengthMs > 0 ? busyMs / lengthMs : 0;
+    const tot = this.totals;
+    tot.intervals++;
+    tot.observedS += Math.max(lengthMs, 0) / 1000;
+    tot.energyJ += m.energyJ;
+    tot.emissionsKg += m.emissionsKg;
+    tot.busyS += busyMs / 1000;
+    tot.callS += sumMs / 1000;
+    const g = 1 - f;
+    tot.idleEnergyJ += m.energyJ * g;
+    tot.idleCpuEnergyJ += m.cpuEnergyJ * g;
+    tot.idleGpuEnergyJ += m.gpuEnergyJ * g;
+    tot.idleRamEnergyJ += m.ramEnergyJ * g;
+    tot.idleEmissionsKg += m.emissionsKg * g;
+    tot.callsEnergyJ += m.energyJ * f;
+    tot.callsEmissionsKg += m.emissionsKg * f;
+
+    if (f > 0) {
+      const k = f / sumMs; // per call-ms
+      const eRate = m.energyJ * k;
+      const cpuRate = m.cpuEnergyJ * k;
+      const gpuRate = m.gpuEnergyJ * k;
+      const ramRate = m.ramEnergyJ * k;
+      const emRate = m.emissionsKg * k;
+      const dynRate =
+        this.baselineState === 'ready'
+          ? Math.max(0, m.energyJ * f - (this.baselineValue!.powerW * busyMs) / 1000) / sumMs
+          : 0;
+      for (let i = 0; i < pending.length; i++) {
+        const c = pending[i]!;
+        const t = Math.min(c.endMs, end) - Math.max(c.startMs, start);
+        if (t > 0) {
+          c.energyJ += eRate * t;
+          c.cpuJ += cpuRate * t;
+          c.gpuJ += gpuRate * t;
+          c.ramJ += ramRate * t;
+          c.emissionsKg += emRate * t;
+          c.dynamicJ += dynRate * t;
+        }
+      }
+      for (const c of this.inFlight) {
+        const t = end - Math.max(c.startMs, start);
+        if (t > 0) {
+          c.energyJ += eRate * t;
+          c.cpuJ += cpuRate * t;
+          c.gpuJ += gpuRate * t;
+          c.ramJ += ramRate * t;
+          c.emissionsKg += emRate * t;
+          c.dynamicJ += dynRate * t;
+        }
+      }
+    }
+
+    if (this.baselineState === 'measuring') {
+      const b = this.baselineIdle;
+      b.ms += Math.max(lengthMs - busyMs, 0);
+      b.energyJ += m.energyJ * g;
+      b.cpuJ += m.cpuEnergyJ * g;
+      b.gpuJ += m.gpuEnergyJ * g;
+      b.ramJ += m.ramEnergyJ * g;
+      if (end >= this.baselineEndMs) this.completeBaseline(end);
+    }
+
+    this.lastSampleMs = end;
+    if (this.fastOn && this.inFlight.size === 0 && !this.startedSinceSample) {
+      this.fastOn = false;
+      this.safeSetFast(false);
+    }
+    this.startedSinceSample = false;
+
+    // Swap first: 'call' listeners may run wrapped functions that end and push new pending calls,
+    // and must not re-enter the host's sampler from inside this sample.
+    this.pending = [];
+    const wasSampling = this.sampling;
+    this.sampling = true;
+    try {
+      for (let i = 0; i < pending.length; i++) this.finalize(pending[i]!);
+    } finally {
+      this.sampling = wasSampling;
+    }
+  };
+
+  private finalize(c: CallState): void {
+    c.done = true;
+    const durationS = Math.max(c.endMs - c.startMs, 0) / 1000;
+    const f = this.finished;
+    f.durationS = durationS;
+    f.energyJ = c.energyJ;
+    f.cpuEnergyJ = c.cpuJ;
+    f.gpuEnergyJ = c.gpuJ;
+    f.ramEnergyJ = c.ramJ;
+    f.dynamicEnergyJ = c.dynamicJ;
+    f.emissionsKg = c.emissionsKg;
+    f.amortizedEmissionsKg = this.amortizedKgPerCall;
+    f.inputTokens = c.inputTokens;
+    f.outputTokens = c.outputTokens;
+    f.error = c.outcome === ERROR;
+    f.truncated = c.outcome === TRUNCATED;
+    f.abandoned = c.outcome === ABANDONED;
+    const site = c.site;
+    // Bind the site to this run's stats (new sites, and sites wrapped before a restart).
+    if (site.gen !== this.gen) {
+      site.stats = this.statsFor(site.name);
+      site.gen = this.gen;
+    }
+    site.stats.add(f);
+    this.overall.add(f);
+    if (this.host.listenerCount !== undefined && this.host.listenerCount('call') === 0) return;
+    this.emitSafely('call', this.record(c, durationS));
+  }
+
+  private record(c: CallState, durationS: number): CallRecord {
+    const r: Record<string, unknown> = {
+      name: c.site.name,
+      startTime: new Date(this.wallOffsetMs + c.startMs).toISOString(),
+      startMs: c.startMs,
+      endMs: c.endMs,
+      durationS,
+      energyJ: c.energyJ,
+      cpuEnergyJ: c.cpuJ,
+      gpuEnergyJ: c.gpuJ,
+      ramEnergyJ: c.ramJ,
+    };
+    if (c.dynamicJ === c.dynamicJ) r.dynamicEnergyJ = c.dynamicJ;
+    r.emissionsKg = c.emissionsKg;
+    r.amortizedEmissionsKg = this.amortizedKgPerCall;
+    r.totalEmissionsKg = c.emissionsKg + this.amortizedKgPerCall;
+    if (c.inputTokens === c.inputTokens) r.inputTokens = c.inputTokens;
+    if (c.outputTokens === c.outputTokens) {
+      r.outputTokens = c.outputTokens;
+      if (c.outputTokens > 0) r.energyPerOutputTokenJ = c.energyJ / c.outputTokens;
+    }
+    r.labels = c.labels ?? NO_LABELS;
+    r.error = c.outcome === ERROR;
+    r.outcome = OUTCOMES[c.outcome];
+    r.stream = c.stream;
+    if (c.chunks >= 0) r.chunks = c.chunks;
+    return r as unknown as CallRecord;
+  }
+
+  private sample(): void {
+    // A 'call' listener that runs wrapped calls must not re-enter the host's sampler.
+    if (this.sampling) return;
+    this.sampling = true;
+    try {
+      this.host._sampleNow();
+    } catch (e) {
+      this.emitSafely('error', new WattprintError('SOURCE_READ', `Sampling for call attribution failed: ${toError(e).message}`, { cause: e }));
+    } finally {
+      this.sampling = false;
+    }
+  }
+
+  private safeSetFast(on: boolean): void {
+    try {
+      this.host._setFastSampling(on);
+    } catch (e) {
+      this.emitSafely('error', new WattprintError('STATE', `Switching call sampling ${on ? 'on' : 'off'} failed: ${toError(e).message}`, { cause: e }));
+    }
+  }
+
+  private emitSafely(event: 'call' | 'warning' | 'error', payload: unknown): void {
+    try {
+      this.host.emit(event, payload);
+    } catch (e) {
+      if (event === 'error') return;
+      try {
+        this.host.emit('error', new WattprintError('LISTENER', `A '${event}' listener threw: ${toError(e).message}`, { cause: e }));
+      } catch {
+        // An 'error' listener that throws too: nothing sane left to tell.
+      }
+    }
+  }
+
+  private warn(code: string, message: string): void {
+    const w: WattprintWarning = { code, message };
+    this.emitSafely('warning', w);
+  }
+
+  private notRunning(): void {
+    if (this.warnedNotRunning) return;
+    this.warnedNotRunning = true;
+    this.warn('CALL_NOT_TRACKED', 'A wrapped function ran while the tracker was not running; such calls are not measured. Call tracker.start() first.');
+  }
+
+  private newBaselinePromise(): void {
+    this.baselinePromise = new Promise((resolve) => {
+      this.resolveBaseline = resolve;
+    });
+  }
+
+  private settleBaseline(b: Baseline | undefined): void {
+    const resolve = this.resolveBaseline;
+    this.resolveBaseline = undefined;
+    resolve?.(b);
+  }
+
+  private armBaselineTimer(delayMs: number): void {
+    // Ref'd on purpose: `await tracker.baselineReady` must keep the process alive until it settles.
+    this.baselineTimer = setTimeout(() => {
+      this.baselineTimer = undefined;
+      if (!this.running || this.baselineState !== 'measuring') return;
+      const remaining = this.baselineEndMs - this.host._nowMs();
+      // Timers and the tracker clock may disagree by a millisecond (or, with an injected clock, a lot).
+      if (remaining > 0) this.armBaselineTimer(Math.max(1, Math.ceil(remaining)));
+      else this.sample();
+    }, delayMs);
+  }
+
+  private completeBaseline(endMs: number): void {
+    const b = this.baselineIdle;
+    const windowMs = endMs - this.baselineStartMs;
+    if (this.baselineTimer) clearTimeout(this.baselineTimer);
+    this.baselineTimer = undefined;
+    if (!(b.ms > 0)) {
+      this.baselineState = 'failed';
+      this.warn('BASELINE_NO_IDLE', `Calls were in flight during the whole ${Math.round(windowMs)} ms baseline window, so idle power is unknown and records carry no dynamic energy. Start the tracker before serving traffic.`);
+      this.settleBaseline(undefined);
+      return;
+    }
+    if (b.ms < 0.5 * windowMs) {
+      this.warn('BASELINE_BUSY', `Only ${Math.round((100 * b.ms) / windowMs)}% of the ${Math.round(windowMs)} ms baseline window was idle; the idle power is averaged over that part only.`);
+    }
+    const s = b.ms / 1000;
+    this.baselineValue = Object.freeze({
+      startMs: this.baselineStartMs,
+      endMs,
+      idleDurationS: s,
+      powerW: b.energyJ / s,
+      cpuPowerW: b.cpuJ / s,
+      gpuPowerW: b.gpuJ / s,
+      ramPowerW: b.ramJ / s,
+    });
+    this.baselineState = 'ready';
+    this.settleBaseline(this.baselineValue);
+  }
+}

@@ -1,0 +1,411 @@
+import { VERSION } from '../version.js';
+import type { ComponentBoundary } from '../types.js';
+import { LogHistogram } from './histogram.js';
+import type { AttributionTotals } from './call-tracker.js';
+import type { Baseline, CallStats, InferenceHost } from './types.js';
+
+export const REPORT_SCHEMA_VERSION = '1.0.0';
+
+const J_PER_KWH = 3.6e6;
+
+/** One component as the report states it: where its energy came from, and how. */
+export interface ReportComponent {
+  readonly component: 'cpu' | 'gpu' | 'ram';
+  readonly included: boolean;
+  /** Source id (`'nvml'`, `'rapl'`, `'cpu-tdp'`, ...) or `'none'`. */
+  readonly source: string;
+  readonly kind: 'measured' | 'estimated' | 'none';
+  readonly devices: readonly string[];
+  readonly scope: 'machine' | 'process';
+  readonly pueApplied: boolean;
+  readonly note: string | null;
+}
+
+/**
+ * The run report: `await tracker.report()`, and `wattprint-report.json` written at stop by the JSON
+ * reporter. Sections 1–7 follow the reporting checklist of the review wattprint starts from
+ * (task and modality, tokens, hardware, operational conditions, measurement tools, system
+ * boundary, units). JSON Schema: docs/report-schema.json. Energies in J, emissions in kgCO2eq.
+ */
+export interface WattprintReport {
+  readonly schemaVersion: string;
+  readonly generatedAt: string;
+  readonly generator: { readonly name: 'wattprint'; readonly version: string; readonly nodeVersion: string };
+  readonly run: {
+    readonly projectName: string;
+    readonly experimentId: string;
+    readonly experimentName: string;
+    readonly runId: string;
+    readonly startTime: string | null;
+    readonly endTime: string | null;
+    readonly durationS: number;
+    readonly trackingMode: 'machine' | 'process';
+  };
+  /** (1) Declared by the user (`task`, `modality` options); null when not declared. */
+  readonly task: { readonly task: string | null; readonly modality: string | null };
+  /** (2) Token counts over all calls. */
+  readonly tokens: {
+    readonly inputTokens: number;
+    readonly outputTokens: number;
+    readonly callsWithOutputTokens: number;
+    readonly calls: number;
+  };
+  /** (3) The machine. */
+  readonly hardware: {
+    readonly cpu: { readonly model: string; readonly sockets: number; readonly threads: number; readonly physicalCores: number | null; readonly arch: string };
+    readonly gpus: ReadonlyArray<{ readonly model: string; readonly count: number }>;
+    readonly gpuCount: number;
+    readonly memory: { readonly totalGiB: number };
+    readonly os: string;
+  };
+  /** (4) How the service ran, observed and declared. */
+  readonly operationalConditions: {
+    readonly requests: number;
+    readonly errors: number;
+    readonly observedS: number;
+    readonly requestRatePerS: number | null;
+    readonly concurrency: {
+      /** Time-average of the in-flight count over the observed time. */
+      readonly meanInFlight: number | null;
+      /** The same over the time with at least one call in flight. */
+      readonly meanInFlightWhileBusy: number | null;
+      readonly maxInFlight: number;
+      /** Fraction of the observed time with at least one call in flight. */
+      readonly busyFraction: number | null;
+    };
+    readonly declaredBatchSize: number | null;
+    readonly pue: number;
+    readonly wue: number;
+    readonly location: {
+      readonly countryName: string;
+      readonly countryIsoCode: string;
+      readonly region: string | null;
+      readonly cloudProvider: string | null;
+      readonly cloudRegion: string | null;
+    };
+    readonly carbonIntensity: { readonly gPerKWh: number; readonly source: string; readonly year: number | null };
+  };
+  /** (5) Measurement tools and techniques. */
+  readonly measurement: {
+    readonly components: readonly ReportComponent[];
+    readonly samplingIntervalMs: { readonly idle: number; readonly duringCalls: number };
+    readonly intervalsObserved: number;
+    readonly attribution: { readonly method: 'time-share'; readonly description: string };
+    readonly baseline:
+      | { readonly status: 'measured'; readonly requestedDurationMs: number; readonly idleDurationS: number; readonly powerW: number; readonly cpuPowerW: number; readonly gpuPowerW: number; readonly ramPowerW: number }
+      | { readonly status: 'not-configured' | 'not-measured'; readonly requestedDurationMs: number | null };
+    readonly quantiles: { readonly method: 'log-bucketed histogram'; readonly relativeError: number };
+  };
+  /** (6) System boundary. */
+  readonly boundary: {
+    readonly included: {
+      readonly gpu: boolean;
+      readonly cpu: boolean;
+      readonly dram: boolean;
+      readonly restOfServer: false;
+      readonly facilityOverhead: boolean;
+      readonly idleEnergy: true;
+      readonly network: false;
+      readonly storage: false;
+    };
+    readonly pue: number;
+    readonly emissions: { readonly operational: true; readonly embodied: false; readonly trainingAmortized: boolean };
+    readonly notes: readonly string[];
+  };
+  /** (7) Units of every number in this document. */
+  readonly units: {
+    readonly energy: 'J';
+    readonly power: 'W';
+    readonly emissions: 'kgCO2eq';
+    readonly carbonIntensity: 'gCO2eq/kWh';
+    readonly duration: 's';
+    readonly samplingInterval: 'ms';
+    readonly water: 'L';
+    readonly memory: 'GiB';
+    readonly tokens: string;
+    readonly convention: string;
+  };
+  readonly results: {
+    /** The whole run, as in the CSV (all energy, idle included). */
+    readonly run: {
+      readonly energyJ: number;
+      readonly cpuEnergyJ: number;
+      readonly gpuEnergyJ: number;
+      readonly ramEnergyJ: number;
+      readonly emissionsKg: number;
+      readonly waterL: number;
+    };
+    /** What the intervals seen by the call attribution contained, and where it went. */
+    readonly attribution: {
+      readonly observedEnergyJ: number;
+      readonly callsEnergyJ: number;
+      readonly idleEnergyJ: number;
+      readonly observedEmissionsKg: number;
+      readonly callsEmissionsKg: number;
+      readonly idleEmissionsKg: number;
+    };
+    readonly perRequest: {
+      readonly requests: number;
+      /** Attributed to calls (time share); mean and quantiles. */
+      readonly meanEnergyJ: number | null;
+      readonly p50EnergyJ: number | null;
+      readonly p95EnergyJ: number | null;
+      readonly meanDynamicEnergyJ: number | null;
+      readonly meanEmissionsKg: number | null;
+      readonly energyPerOutputTokenJ: number | null;
+      readonly requestsPerKWh: number | null;
+      /** The review's window formula: all energy observed (idle included) / requests. */
+      readonly windowEnergyPerRequestJ: number | null;
+      readonly windowEmissionsPerRequestKg: number | null;
+      /** Training share per request (`amortize`), reported apart from operational emissions. */
+      readonly amortizedEmissionsKg: number;
+      /** meanEmissionsKg + amortizedEmissionsKg. */
+      readonly totalEmissionsKg: number | null;
+    };
+    readonly amortization: {
+      readonly trainingEmissionsKg: number;
+      readonly expectedRequests: number;
+      readonly perRequestKg: number;
+      readonly requests: number;
+      readonly amortizedEmissionsKg: number;
+    } | null;
+    readonly calls: CallStats;
+    readonly byName: readonly CallStats[];
+  };
+}
+
+/** What `CallTracker.buildReport` hands over. */
+export interface ReportInput {
+  readonly host: InferenceHost;
+  readonly totals: AttributionTotals;
+  readonly overall: CallStats;
+  readonly byName: readonly CallStats[];
+  readonly baseline: Baseline | undefined;
+  readonly baselineConfigured: { durationMs: number } | undefined;
+  readonly amortize: { trainingEmissionsKg: number; expectedRequests: number } | undefined;
+  readonly startedAtMs: number | undefined;
+  readonly stoppedAtMs: number | undefined;
+  readonly wallOffsetMs: number;
+  readonly intervalMs: number;
+}
+
+const orNull = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
+const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
+
+function component(b: ComponentBoundary): ReportComponent {
+  return {
+    component: b.component,
+    included: b.kind !== 'none',
+    source: b.source,
+    kind: b.kind,
+    devices: [...b.devices],
+    scope: b.scope,
+    pueApplied: b.pueApplied,
+    note: b.note ?? null,
+  };
+}
+
+export const ATTRIBUTION_DESCRIPTION =
+  "Each sampling interval's energy (all components, after PUE) × the fraction of the interval with at least one call in flight " +
+  'is divided among the calls in flight in proportion to their time in the interval; the rest is idle energy. ' +
+  "A call's emissions are its energy in each interval × that interval's grid intensity.";
+
+export function buildReport(input: ReportInput): WattprintReport {
+  const { host, totals, overall } = input;
+  const snap = host._snapshot();
+  const hw = host.hardware();
+  const boundary = host.boundary();
+  const opts = host.options;
+  const intensity = host._intensity?.();
+
+  const gpuCounts = new Map<string, number>();
+  for (const g of hw.gpus) gpuCounts.set(g.name, (gpuCounts.get(g.name) ?? 0) + 1);
+
+  const components = [component(boundary.cpu), component(boundary.gpu), component(boundary.ram)];
+  const included = {
+    gpu: boundary.gpu.kind !== 'none',
+    cpu: boundary.cpu.kind !== 'none',
+    dram: boundary.ram.kind !== 'none',
+    restOfServer: false as const,
+    facilityOverhead: boundary.pue > 1,
+    idleEnergy: true as const,
+    network: false as const,
+    storage: false as const,
+  };
+  const notes: string[] = [];
+  for (const c of components) {
+    if (!c.included) notes.push(`${c.component.toUpperCase()} not accounted (no source).`);
+    else if (c.kind === 'estimated') notes.push(`${c.component.toUpperCase()} energy is estimated (${c.source}), not measured.`);
+    if (c.note) notes.push(`${c.component.toUpperCase()}: ${c.note}`);
+  }
+  notes.push('Rest of the server (fans, disks, NICs, PSU losses) is not measured.');
+  notes.push(
+    included.facilityOverhead
+      ? `Facility overhead included through PUE ${boundary.pue}.`
+      : 'Facility overhead (cooling, power distribution) not included: PUE 1.',
+  );
+  notes.push('Embodied (manufacturing) emissions are not included; emissions are operational only.');
+  if (input.amortize) notes.push('Training emissions are amortized per request and reported separately from operational emissions.');
+
+  const requests = overall.count;
+  const amortized = input.amortize
+    ? {
+        trainingEmissionsKg: input.amortize.trainingEmissionsKg,
+        expectedRequests: input.amortize.expectedRequests,
+        perRequestKg: input.amortize.trainingEmissionsKg / input.amortize.expectedRequests,
+        requests,
+        amortizedEmissionsKg: overall.amortizedEmissionsKg,
+      }
+    : null;
+  const perRequestAmortKg = amortized?.perRequestKg ?? 0;
+
+  let baseline: WattprintReport['measurement']['baseline'];
+  if (input.baseline && input.baselineConfigured) {
+    const b = input.baseline;
+    baseline = {
+      status: 'measured',
+      requestedDurationMs: input.baselineConfigured.durationMs,
+      idleDurationS: b.idleDurationS,
+      powerW: b.powerW,
+      cpuPowerW: b.cpuPowerW,
+      gpuPowerW: b.gpuPowerW,
+      ramPowerW: b.ramPowerW,
+    };
+  } else if (input.baselineConfigured) {
+    baseline = { status: 'not-measured', requestedDurationMs: input.baselineConfigured.durationMs };
+  } else {
+    baseline = { status: 'not-configured', requestedDurationMs: null };
+  }
+
+  const wall = (ms: number | undefined) => (ms === undefined ? null : new Date(input.wallOffsetMs + ms).toISOString());
+  const kwhToJ = (kwh: number) => kwh * J_PER_KWH;
+
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    generatedAt: new Date().toISOString(),
+    generator: { name: 'wattprint', version: VERSION, nodeVersion: process.version },
+    run: {
+      projectName: snap.projectName,
+      experimentId: snap.experimentId,
+      experimentName: snap.experimentName,
+      runId: snap.runId,
+      startTime: wall(input.startedAtMs),
+      endTime: wall(input.stoppedAtMs),
+      durationS: snap.durationS,
+      trackingMode: snap.trackingMode,
+    },
+    task: { task: orNull(opts.task), modality: orNull(opts.modality) },
+    tokens: {
+      inputTokens: overall.inputTokens,
+      outputTokens: overall.outputTokens,
+      callsWithOutputTokens: overall.callsWithOutputTokens,
+      calls: requests,
+    },
+    hardware: {
+      cpu: {
+        model: hw.cpuModel,
+        sockets: hw.cpuSockets,
+        threads: hw.cpuCount,
+        physicalCores: orNull(hw.cpuPhysicalCores),
+        arch: hw.arch,
+      },
+      gpus: [...gpuCounts].map(([model, count]) => ({ model, count })),
+      gpuCount: hw.gpuCount,
+      memory: { totalGiB: hw.ramTotalGiB },
+      os: hw.os,
+    },
+    operationalConditions: {
+      requests,
+      errors: overall.errors,
+      observedS: totals.observedS,
+      requestRatePerS: ratio(requests, totals.observedS),
+      concurrency: {
+        meanInFlight: ratio(totals.callS, totals.observedS),
+        meanInFlightWhileBusy: ratio(totals.callS, totals.busyS),
+        maxInFlight: totals.maxInFlight,
+        busyFraction: ratio(totals.busyS, totals.observedS),
+      },
+      declaredBatchSize: orNull(opts.batchSize),
+      pue: snap.pue,
+      wue: snap.wue,
+      location: {
+        countryName: snap.countryName,
+        countryIsoCode: snap.countryIsoCode,
+        region: snap.region || null,
+        cloudProvider: snap.cloudProvider || null,
+        cloudRegion: snap.cloudRegion || null,
+      },
+      carbonIntensity: {
+        gPerKWh: intensity?.gPerKWh ?? snap.intensityGPerKWh,
+        source: intensity?.source ?? snap.intensitySource,
+        year: orNull(intensity?.year),
+      },
+    },
+    measurement: {
+      components,
+      samplingIntervalMs: { idle: opts.measurePowerSecs * 1000, duringCalls: input.intervalMs },
+      intervalsObserved: totals.intervals,
+      attribution: { method: 'time-share', description: ATTRIBUTION_DESCRIPTION },
+      baseline,
+      quantiles: { method: 'log-bucketed histogram', relativeError: LogHistogram.RELATIVE_ERROR },
+    },
+    boundary: {
+      included,
+      pue: boundary.pue,
+      emissions: { operational: true, embodied: false, trainingAmortized: amortized !== null },
+      notes,
+    },
+    units: {
+      energy: 'J',
+      power: 'W',
+      emissions: 'kgCO2eq',
+      carbonIntensity: 'gCO2eq/kWh',
+      duration: 's',
+      samplingInterval: 'ms',
+      water: 'L',
+      memory: 'GiB',
+      tokens: 'tokens, as counted by the tokens callbacks',
+      convention:
+        'Every numeric field name ends in its unit: J joules, W watts, Kg kgCO2eq, GPerKWh gCO2eq/kWh, S seconds, Ms milliseconds, ' +
+        'L litres, GiB gibibytes, PerS per second, PerKWh per kWh; pue is a ratio, wue L/kWh.',
+    },
+    results: {
+      run: {
+        energyJ: kwhToJ(snap.energyConsumedKWh),
+        cpuEnergyJ: kwhToJ(snap.cpuEnergyKWh),
+        gpuEnergyJ: kwhToJ(snap.gpuEnergyKWh),
+        ramEnergyJ: kwhToJ(snap.ramEnergyKWh),
+        emissionsKg: snap.emissionsKg,
+        waterL: snap.waterConsumedL,
+      },
+      attribution: {
+        observedEnergyJ: totals.energyJ,
+        callsEnergyJ: totals.callsEnergyJ,
+        idleEnergyJ: totals.idleEnergyJ,
+        observedEmissionsKg: totals.emissionsKg,
+        callsEmissionsKg: totals.callsEmissionsKg,
+        idleEmissionsKg: totals.idleEmissionsKg,
+      },
+      perRequest: {
+        requests,
+        meanEnergyJ: orNull(overall.meanEnergyJ),
+        p50EnergyJ: orNull(overall.p50EnergyJ),
+        p95EnergyJ: orNull(overall.p95EnergyJ),
+        meanDynamicEnergyJ:
+          overall.dynamicEnergyJ !== undefined && overall.callsWithDynamicEnergy > 0
+            ? overall.dynamicEnergyJ / overall.callsWithDynamicEnergy
+            : null,
+        meanEmissionsKg: orNull(overall.meanEmissionsKg),
+        energyPerOutputTokenJ: orNull(overall.energyPerOutputTokenJ),
+        requestsPerKWh: orNull(overall.requestsPerKWh),
+        windowEnergyPerRequestJ: ratio(totals.energyJ, requests),
+        windowEmissionsPerRequestKg: ratio(totals.emissionsKg, requests),
+        amortizedEmissionsKg: perRequestAmortKg,
+        totalEmissionsKg: overall.meanEmissionsKg === undefined ? null : overall.meanEmissionsKg + perRequestAmortKg,
+      },
+      amortization: amortized,
+      calls: overall,
+      byName: input.byName,
+    },
+  };
+}
