@@ -3,7 +3,7 @@ import { EventEmitter } from 'eventemitter3';
 import { WattprintError, toError } from './errors.js';
 import { describeHardware, type HardwareInfo } from './hardware.js';
 import { CallTracker, type CallRecord, type CallStats, type WattprintReport, type WrapOptions } from './inference/index.js';
-import { offlineIntensityProvider } from './intensity/index.js';
+import { offlineIntensityProvider, WORLD_AVERAGE_G_PER_KWH } from './intensity/index.js';
 import { resolveOptions, type EmissionsTrackerOptions, type ResolvedOptions } from './options.js';
 import { callbackReporter, csvReporter, jsonReporter } from './reporters/index.js';
 import { selectSources, type Selection } from './sources/select.js';
@@ -446,7 +446,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       return v;
     } catch (e) {
       this.fail('INTENSITY', `intensity provider '${this.intensity.id}' failed: ${toError(e).message}; keeping the last value`, e);
-      return this.lastIntensity ?? { gPerKWh: 475, source: 'world average (fallback)', isFallback: true };
+      return this.lastIntensity ?? { gPerKWh: WORLD_AVERAGE_G_PER_KWH, source: 'world average (fallback)', isFallback: true };
     }
   }
 

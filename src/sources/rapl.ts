@@ -223,7 +223,9 @@ function resolvePlan(component: 'cpu' | 'ram', ctx: SourceContext, binding: Part
     return { method: 'msr', reader: readerKind, domains, read, maxReadIntervalMs: intervalMs(domains) };
   }
   // The powercap reason explains more, unless powercap is simply absent and the MSRs said why.
-  return failure.code === 'NOT_PRESENT' && msr.code !== 'NOT_PRESENT' ? msr : failure;
+  return failure.code === 'NOT_PRESENT' && msr.code !== 'NOT_PRESENT'
+    ? { ...msr, reason: `${msr.reason}; ${failure.reason}` }
+    : { ...failure, reason: `${failure.reason}; MSR path: ${msr.reason}` };
 }
 
 interface DomainState {

@@ -3,7 +3,7 @@ import type { Component } from '../../types.js';
 import { formatDurationS, formatEnergyKWh, formatMassKg, formatShare, sig } from '../format.js';
 import type { ReportInput } from './load.js';
 import { energyOf, gramsPerKWh, summarizeRuns, type RunSummary } from './model.js';
-import { barChart, binValues, esc, histogram, lineChart, type Series } from './svg.js';
+import { barChart, esc, histogram, lineChart, type Series } from './svg.js';
 
 /** The most power charts one page draws (one per run, the latest runs). */
 export const MAX_POWER_CHARTS = 20;
@@ -134,18 +134,37 @@ export function renderHtml(input: ReportInput, generatedAt = new Date()): string
     );
   }
 
-  const withEnergies = input.requests.filter((q) => q.energiesJ.length > 0);
   if (input.requests.length > 0) {
-    const charts = withEnergies.map((q) => {
-      const maxJ = Math.max(...q.energiesJ);
-      const [unit, perJ] = maxJ >= 3600 ? ['Wh', 1 / 3600] : maxJ >= 1 ? ['J', 1] : ['mJ', 1000];
-      return histogram({
-        chart: 'request-energy',
-        title: `Energy per request – ${q.name} (${q.energiesJ.length} requests, ${unit})`,
-        xLabel: `energy per request (${unit})`,
-        yLabel: 'requests',
-        bins: binValues(q.energiesJ.map((j) => j * (perJ as number))),
-        color: '#b279a2',
+    const charts = input.requests.map((q) => {
+      const jUnit = (maxJ: number): [string, number] => (maxJ >= 3600 ? ['Wh', 1 / 3600] : maxJ >= 1 ? ['J', 1] : ['mJ', 1000]);
+      if (q.histogram) {
+        const [unit, perJ] = jUnit(Math.max(...q.histogram.map((b) => b.toJ)));
+        return histogram({
+          chart: 'request-energy',
+          attrs: { 'data-name': q.name },
+          title: `Energy per request – ${q.name} (${q.count} requests, ${unit})`,
+          xLabel: `energy per request (${unit})`,
+          yLabel: 'requests',
+          bins: q.histogram.map((b) => ({ from: b.fromJ * perJ, to: b.toJ * perJ, count: b.count })),
+          color: '#b279a2',
+        });
+      }
+      const marks = [
+        ['mean', q.meanEnergyJ],
+        ['p50', q.p50EnergyJ],
+        ['p95', q.p95EnergyJ],
+      ].filter((m): m is [string, number] => m[1] !== undefined);
+      if (marks.length === 0) return '';
+      const [unit, perJ] = jUnit(Math.max(...marks.map((m) => m[1])));
+      return barChart({
+        chart: 'request-energy-quantiles',
+        attrs: { 'data-name': q.name },
+        title: `Energy per request – ${q.name} (${q.count} requests, ${unit}; the report has quantiles, not a histogram)`,
+        yLabel: `energy per request (${unit})`,
+        xLabel: 'statistic',
+        categories: marks.map(([k]) => ({ key: k, label: k })),
+        series: [{ key: 'energy', label: 'energy per request', color: '#b279a2' }],
+        value: (k) => marks.find((m) => m[0] === k)![1] * perJ,
       });
     });
     const stats = input.requests

@@ -30,15 +30,18 @@ export interface ResultRow {
 
 /** Per-request figures of a wattprint-report.json, where calls were tracked. */
 export interface RequestStats {
+  /** The call name, or 'all requests'. */
   readonly name: string;
   readonly count: number;
-  /** Energy of each request in J, when the report lists them. */
-  readonly energiesJ: readonly number[];
   readonly meanEnergyJ?: number;
   readonly p50EnergyJ?: number;
   readonly p95EnergyJ?: number;
   readonly meanEmissionsKg?: number;
   readonly totalEnergyJ?: number;
+  readonly energyPerOutputTokenJ?: number;
+  readonly requestsPerKWh?: number;
+  /** The distribution of energy per request, when the report carries one (J). */
+  readonly histogram?: ReadonlyArray<{ readonly fromJ: number; readonly toJ: number; readonly count: number }>;
 }
 
 export interface ReportInput {
@@ -134,53 +137,44 @@ function fromJsonl(text: string, path: string): ResultRow[] {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const finite = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
-/** Numbers of a call-stats object that may spell its units in several ways. */
-function pick(o: Record<string, unknown>, ...keys: string[]): number | undefined {
-  for (const k of keys) {
-    const v = o[k];
-    if (typeof v === 'number' && Number.isFinite(v)) return v;
-    if (isObject(v)) {
-      // { energyJ: { mean, p50, p95 } } style.
-      continue;
-    }
-  }
-  return undefined;
+/** Histogram buckets in any of the shapes `{fromJ,toJ,count}`, `{lowJ,highJ,count}`, `{lowerJ,upperJ,count}`. */
+function histogramOf(v: unknown): RequestStats['histogram'] {
+  if (!Array.isArray(v)) return undefined;
+  const bins = v.filter(isObject).flatMap((b) => {
+    const from = finite(b.fromJ ?? b.lowJ ?? b.lowerJ ?? b.minJ);
+    const to = finite(b.toJ ?? b.highJ ?? b.upperJ ?? b.maxJ);
+    const count = finite(b.count);
+    return from !== undefined && to !== undefined && count !== undefined ? [{ fromJ: from, toJ: to, count }] : [];
+  });
+  return bins.length > 0 ? bins : undefined;
 }
 
-/** Reads the per-request statistics of a wattprint-report.json. */
+function statsOf(name: string, s: Record<string, unknown>): RequestStats {
+  const out: Record<string, unknown> = { name, count: finite(s.count ?? s.requests) ?? 0 };
+  const keys = ['meanEnergyJ', 'p50EnergyJ', 'p95EnergyJ', 'meanEmissionsKg', 'energyPerOutputTokenJ', 'requestsPerKWh'] as const;
+  for (const k of keys) if (finite(s[k]) !== undefined) out[k] = s[k];
+  if (finite(s.energyJ) !== undefined) out.totalEnergyJ = s.energyJ;
+  const h = histogramOf(s.energyHistogramJ ?? s.energyHistogram ?? s.histogram);
+  if (h) out.histogram = h;
+  return out as unknown as RequestStats;
+}
+
+/**
+ * Per-request figures of a wattprint-report.json (docs/report-schema.json): all calls from
+ * `results.calls` (with `results.perRequest` for what it lacks), then each name in `results.byName`.
+ */
 export function requestsFromReport(report: Record<string, unknown>): RequestStats[] {
+  const results = isObject(report.results) ? report.results : undefined;
+  if (!results) return [];
   const out: RequestStats[] = [];
-  const records = Array.isArray(report.calls) ? (report.calls as unknown[]).filter(isObject) : [];
-  const statsList: Array<[string, Record<string, unknown>]> = [];
-  const stats = report.callStats ?? report.stats;
-  if (isObject(stats)) {
-    if (typeof stats.count === 'number') statsList.push([String(stats.name ?? 'all requests'), stats]);
-    else for (const [name, s] of Object.entries(stats)) if (isObject(s)) statsList.push([name, s]);
-  } else if (Array.isArray(stats)) {
-    for (const s of stats) if (isObject(s)) statsList.push([String(s.name ?? 'all requests'), s]);
-  }
-  const energyOf = (c: Record<string, unknown>) => pick(c, 'energyJ', 'totalEnergyJ', 'energy_j');
-  for (const [name, s] of statsList) {
-    const energy = isObject(s.energyJ) ? s.energyJ : s;
-    const emissions = isObject(s.emissionsKg) ? s.emissionsKg : s;
-    const energies = records
-      .filter((c) => statsList.length === 1 || (c.name ?? 'all requests') === name)
-      .map(energyOf)
-      .filter((e): e is number => e !== undefined);
-    const entry: Record<string, unknown> = { name, count: pick(s, 'count', 'calls') ?? energies.length, energiesJ: energies };
-    const set = (k: string, v: number | undefined) => v !== undefined && (entry[k] = v);
-    set('meanEnergyJ', pick(energy, 'mean', 'meanEnergyJ', 'energyJMean'));
-    set('p50EnergyJ', pick(energy, 'p50', 'median', 'p50EnergyJ'));
-    set('p95EnergyJ', pick(energy, 'p95', 'p95EnergyJ'));
-    set('totalEnergyJ', pick(energy, 'total', 'sum', 'totalEnergyJ'));
-    set('meanEmissionsKg', pick(emissions, 'mean', 'meanEmissionsKg', 'emissionsKgMean'));
-    out.push(entry as unknown as RequestStats);
-  }
-  if (out.length === 0 && records.length > 0) {
-    const energies = records.map(energyOf).filter((e): e is number => e !== undefined);
-    out.push({ name: 'all requests', count: records.length, energiesJ: energies });
-  }
+  const overall = isObject(results.calls) ? results.calls : undefined;
+  const perRequest = isObject(results.perRequest) ? results.perRequest : {};
+  if (overall && (finite(overall.count) ?? 0) > 0) out.push(statsOf('all requests', { ...perRequest, ...overall }));
+  const byName = Array.isArray(results.byName) ? results.byName.filter(isObject) : [];
+  if (byName.length > 1 || (byName.length === 1 && out.length === 0))
+    for (const s of byName) if ((finite(s.count) ?? 0) > 0) out.push(statsOf(String(s.name ?? '(unnamed)'), s));
   return out;
 }
 
@@ -191,17 +185,33 @@ function fromReport(text: string, path: string): { rows: ResultRow[]; requests: 
   } catch (e) {
     throw bad(path, `not JSON (${(e as Error).message})`);
   }
-  if (!isObject(report)) throw bad(path, 'not a JSON object');
-  const rows: ResultRow[] = [];
-  const where = `${path} (run totals)`;
-  for (const key of ['run', 'totals', 'result', 'emissions']) {
-    const v = report[key];
-    if (!isObject(v)) continue;
-    if ('cpu_energy' in v) rows.push(rowFromRecord(v, where));
-    else if ('cpuEnergyKWh' in v) rows.push(rowFromCamel(v, where));
-    if (rows.length > 0) break;
-  }
-  return { rows, requests: requestsFromReport(report) };
+  if (!isObject(report) || !isObject(report.run) || !isObject(report.results) || !isObject(report.results.run))
+    throw bad(path, "not a wattprint report (no 'run' and 'results.run')");
+  const run = report.run;
+  const totals = report.results.run;
+  const conditions = isObject(report.operationalConditions) ? report.operationalConditions : {};
+  const intensity = isObject(conditions.carbonIntensity) ? conditions.carbonIntensity : {};
+  const location = isObject(conditions.location) ? conditions.location : {};
+  const J = 3.6e6;
+  const rec: Record<string, unknown> = {
+    timestamp: run.startTime ?? '',
+    project_name: run.projectName,
+    run_id: run.runId,
+    experiment_name: run.experimentName,
+    duration: run.durationS,
+    emissions: totals.emissionsKg,
+    cpu_energy: (finite(totals.cpuEnergyJ) ?? NaN) / J,
+    gpu_energy: (finite(totals.gpuEnergyJ) ?? NaN) / J,
+    ram_energy: (finite(totals.ramEnergyJ) ?? NaN) / J,
+    energy_consumed: (finite(totals.energyJ) ?? NaN) / J,
+    tracking_mode: run.trackingMode,
+    country_name: location.countryName,
+    region: location.region,
+    pue: conditions.pue,
+    intensity_g_per_kwh: intensity.gPerKWh,
+    intensity_source: intensity.source,
+  };
+  return { rows: [rowFromRecord(rec, `${path} (run totals)`)], requests: requestsFromReport(report) };
 }
 
 /** A row from an EmissionsData-shaped (camelCase) object. */

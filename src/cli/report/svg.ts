@@ -127,6 +127,7 @@ export function lineChart(opts: {
  */
 export function barChart(opts: {
   chart: string;
+  attrs?: Record<string, string>;
   title: string;
   yLabel: string;
   xLabel: string;
@@ -162,7 +163,7 @@ export function barChart(opts: {
     if (i % labelEvery === 0)
       body.push(`<text class="tick" x="${r2(x + barW / 2)}" y="${f.height - f.bottom + 16}" text-anchor="middle">${esc(c.label)}</text>`);
   });
-  return figure(opts.chart, {}, opts.title, body.join(''), opts.series.length > 1 ? legend(opts.series) : '');
+  return figure(opts.chart, opts.attrs ?? {}, opts.title, body.join(''), opts.series.length > 1 ? legend(opts.series) : '');
 }
 
 export interface Bin {
@@ -171,21 +172,8 @@ export interface Bin {
   readonly count: number;
 }
 
-/** `values` in `binCount` equal-width bins from min to max (one bin when all values are equal). */
-export function binValues(values: readonly number[], binCount = 20): Bin[] {
-  if (values.length === 0) return [];
-  const min = Math.min(...values);
-  const max = Math.max(...values);
-  if (max === min) return [{ from: min, to: max, count: values.length }];
-  const n = Math.max(1, Math.min(binCount, Math.ceil(Math.sqrt(values.length)) * 2));
-  const width = (max - min) / n;
-  const bins = Array.from({ length: n }, (_, i) => ({ from: min + i * width, to: i === n - 1 ? max : min + (i + 1) * width, count: 0 }));
-  for (const v of values) bins[Math.min(n - 1, Math.floor((v - min) / width))]!.count++;
-  return bins;
-}
-
 /** A histogram: one `<rect data-bin data-from data-to data-count>` per bin, empty bins included. */
-export function histogram(opts: { chart: string; title: string; xLabel: string; yLabel: string; bins: readonly Bin[]; color: string }): string {
+export function histogram(opts: { chart: string; attrs?: Record<string, string>; title: string; xLabel: string; yLabel: string; bins: readonly Bin[]; color: string }): string {
   const f = FRAME;
   const yTicks = niceTicks(Math.max(...opts.bins.map((b) => b.count), 0));
   const yMax = yTicks[yTicks.length - 1]!;
@@ -208,5 +196,5 @@ export function histogram(opts: { chart: string; title: string; xLabel: string; 
     const last = opts.bins[opts.bins.length - 1]!;
     body.push(`<text class="tick" x="${r2(f.left + plotW)}" y="${f.height - f.bottom + 16}" text-anchor="middle">${fmt(last.to)}</text>`);
   }
-  return figure(opts.chart, {}, opts.title, body.join(''));
+  return figure(opts.chart, opts.attrs ?? {}, opts.title, body.join(''));
 }

@@ -23,11 +23,18 @@ function runRow(r: RunSummary): string[] {
 
 /** Per-request figures in words, from the report's call statistics. */
 export function requestLines(requests: readonly RequestStats[]): string[] {
-  const rows: string[][] = [['requests', 'count', 'mean energy', 'p50', 'p95', 'CO2eq per request']];
+  const rows: string[][] = [['requests', 'count', 'mean energy', 'p50', 'p95', 'CO2eq per request', 'requests per kWh']];
   for (const q of requests) {
-    const mean = q.meanEnergyJ ?? (q.energiesJ.length > 0 ? q.energiesJ.reduce((a, b) => a + b, 0) / q.energiesJ.length : undefined);
     const j = (v: number | undefined) => (v === undefined ? '–' : formatEnergyKWh(v / 3.6e6));
-    rows.push([q.name, String(q.count), j(mean), j(q.p50EnergyJ), j(q.p95EnergyJ), q.meanEmissionsKg === undefined ? '–' : formatMassKg(q.meanEmissionsKg)]);
+    rows.push([
+      q.name,
+      String(q.count),
+      j(q.meanEnergyJ),
+      j(q.p50EnergyJ),
+      j(q.p95EnergyJ),
+      q.meanEmissionsKg === undefined ? '–' : formatMassKg(q.meanEmissionsKg),
+      q.requestsPerKWh === undefined ? '–' : sig(q.requestsPerKWh),
+    ]);
   }
   return [table(rows)];
 }
