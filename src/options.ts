@@ -310,7 +310,12 @@ const ALIASES: Record<string, keyof EmissionsTrackerOptions> = {
 export const OPTION_NAMES = Object.keys(SPECS) as Array<keyof EmissionsTrackerOptions>;
 
 const camel = (s: string) => s.replace(/[_-]+([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase());
-const snakeUpper = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+const snakeUpper = (s: string) =>
+  s
+    .replace('KWh', 'Kwh')
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/([A-Z])([A-Z][a-z])/g, '$1_$2')
+    .toUpperCase();
 
 /** The environment variable name of an option: `measurePowerSecs` → `WATTPRINT_MEASURE_POWER_SECS`. */
 export const envName = (option: string) => `WATTPRINT_${snakeUpper(option)}`;
@@ -346,7 +351,7 @@ export function suggestOption(name: string): string | undefined {
 }
 
 function unknownOption(name: string, where: string): WattprintError {
-  const hint = suggestOption(name);
+  const hint = suggestOption(name.startsWith('WATTPRINT_') ? name.slice(10).toLowerCase() : name);
   return new WattprintError(
     'UNKNOWN_OPTION',
     `Unknown option \`${name}\`${where}${hint ? `; did you mean \`${hint}\`?` : ''} (options are camelCase, see docs/api.md)`,
@@ -468,7 +473,9 @@ export function resolveOptions(options: EmissionsTrackerOptions = {}, ctx: Resol
     if (!key.startsWith('WATTPRINT_') || value === undefined) continue;
     const name = OPTION_NAMES.find((o) => envName(o) === key);
     if (name) fromEnv[name] = value;
-    else if (!ENV_NOT_OPTIONS.has(key)) throw unknownOption(key, ' in the environment');
+    // Other WATTPRINT_* variables may belong to the host's own tooling; only a near-miss of an
+    // option name is an error (a typo would otherwise be silently ignored).
+    else if (suggestOption(key.slice('WATTPRINT_'.length).toLowerCase())) throw unknownOption(key, ' in the environment');
   }
   layer(fromEnv, 'env', ' in the environment');
   layer(options as Record<string, unknown>, 'constructor', '');
@@ -537,9 +544,6 @@ export function resolveOptions(options: EmissionsTrackerOptions = {}, ctx: Resol
   if (resolved.saveToFile || resolved.saveToJson) checkOutputDir(resolved.outputDir);
   return resolved;
 }
-
-/** WATTPRINT_* variables that are read elsewhere, not options. */
-const ENV_NOT_OPTIONS = new Set<string>([]);
 
 function checkOutputDir(dir: string): void {
   let isDir = false;

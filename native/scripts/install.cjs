@@ -45,7 +45,7 @@ function main() {
     // A read-only install folder: the one line below still says what to do.
   }
   console.log(
-    `wattprint: native addon not built (${why})${log}; GPU (NVML) and RAPL MSR measurement are off and wattprint will use estimates. ` +
+    `wattprint: native addon not built (${why})${log}; GPU energy (NVML) will not be measured and wattprint will use estimates where RAPL is unreadable. ` +
       'Fix: install a C++ compiler, make and python3, then run `npm rebuild wattprint`.',
   );
 }
@@ -53,6 +53,6 @@ function main() {
 try {
   main();
 } catch (err) {
-  console.log(`wattprint: native addon not built (${err && err.message}); wattprint will use estimates. Fix: run \`npm rebuild wattprint\`.`);
+  console.log(`wattprint: native addon not built (${err && err.message}); GPU energy will not be measured. Fix: run \`npm rebuild wattprint\`.`);
 }
 process.exit(0);

@@ -63,6 +63,8 @@ int ReadUnsigned(const std::string& path, double* out) {
   size_t len = 0;
   int err = ReadSmall(path, buf, sizeof buf, &len);
   if (err) return err;
+  // strtoull alone would accept leading blanks and a sign; sysfs writes bare digits.
+  if (buf[0] < '0' || buf[0] > '9') return EINVAL;
   char* end = nullptr;
   errno = 0;
   unsigned long long v = strtoull(buf, &end, 10);

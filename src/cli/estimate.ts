@@ -150,7 +150,8 @@ export function formatEstimate(r: EstimateResult): string {
     `  emissions  ${formatMassKg(r.emissionsKg)} CO2eq = ${sig(r.energyKWh, 4)} kWh × ${sig(r.intensity.gPerKWh)} g/kWh`,
     'assumptions',
     ...r.assumptions.map((a) => `  - ${a}`),
-    ...(r.intensity.warning ? [`warning: ${r.intensity.warning}`] : []),
+    // The world-average fallback is already stated with the flag to fix it; other warnings are new information.
+    ...(r.intensity.warning && !r.intensity.isFallback ? [`warning: ${r.intensity.warning}`] : []),
   ].join('\n');
 }
 

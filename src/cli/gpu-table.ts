@@ -85,7 +85,7 @@ export type GpuLookup = { readonly row: GpuRow } | { readonly row?: undefined; r
 /**
  * Finds a GPU by name, ignoring case, punctuation and the words NVIDIA, Tesla, GeForce, AMD, Radeon,
  * Instinct and Quadro, so that `nvidia-smi`'s names match ('Tesla V100-SXM2-16GB', 'NVIDIA H100 PCIe').
- * A miss returns up to five suggestions: rows whose name contains the query (an ambiguous 'A100'),
+ * A miss returns up to six suggestions: rows whose name contains the query (an ambiguous 'A100'),
  * then the nearest names by edit distance.
  */
 export function lookupGpu(query: string): GpuLookup {
@@ -93,13 +93,19 @@ export function lookupGpu(query: string): GpuLookup {
   const idx = getIndex();
   const hit = q === '' ? undefined : idx.get(q);
   if (hit) return { row: hit };
-  const names = new Map<string, number>();
+  const containing = new Set<string>();
+  const near = new Map<string, number>();
   for (const [key, row] of idx) {
-    const score = q !== '' && (key.includes(q) || q.includes(key)) ? 0 : editDistance(q, key);
-    if (score <= Math.max(2, Math.floor(q.length / 3))) names.set(row.name, Math.min(score, names.get(row.name) ?? Infinity));
+    if (q !== '' && key.includes(q)) containing.add(row.name);
+    const d = editDistance(q, key);
+    if (d <= Math.max(2, Math.floor(q.length / 3))) near.set(row.name, Math.min(d, near.get(row.name) ?? Infinity));
   }
-  const suggestions = [...names].sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0])).slice(0, 5).map(([n]) => n);
-  return { suggestions };
+  // An ambiguous short name ('A100') lists the models it is part of; a typo lists the nearest names.
+  const suggestions =
+    containing.size > 0
+      ? [...containing].sort()
+      : [...near].sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0])).map(([n]) => n);
+  return { suggestions: suggestions.slice(0, 6) };
 }
 
 /** The citation of a row's source in words. */

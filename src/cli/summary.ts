@@ -3,7 +3,7 @@ import { formatDurationS, formatEnergyKWh, formatMassKg, formatPowerW, formatSha
 
 /** Where each component's energy came from, in words: `rapl (measured, whole machine)`. */
 export function describeSource(b: ComponentBoundary): string {
-  if (b.kind === 'none' || b.source === 'none') return 'none' + (b.note ? ` (${b.note})` : '');
+  if (b.kind === 'none' || b.source === 'none') return b.note ?? 'not accounted';
   const scope = b.scope === 'process' ? 'process tree' : 'whole machine';
   const devices = b.devices.length > 0 ? `; ${b.devices.join(', ')}` : '';
   return `${b.source} (${b.kind}, ${scope}${devices})` + (b.note ? ` – ${b.note}` : '');

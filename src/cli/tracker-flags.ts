@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { WattprintError } from '../errors.js';
-import type { EmissionsTrackerOptions } from '../options.js';
+import { CONFIG_FILE_NAME, envName, type EmissionsTrackerOptions } from '../options.js';
 
 type OptionName = keyof EmissionsTrackerOptions;
 
@@ -100,15 +103,36 @@ export function flagOf(option: string): string | undefined {
   return spec?.flags.split(' ')[0]!.replace(/^--no-/, '--');
 }
 
+/** The config file (local first, as the library's precedence) that sets `option`, if any. */
+function configFileWith(option: string): string | undefined {
+  for (const dir of [process.cwd(), homedir()]) {
+    const path = join(dir, CONFIG_FILE_NAME);
+    try {
+      const parsed = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+      if (parsed && typeof parsed === 'object' && option in parsed) return path;
+    } catch {
+      // Missing or unparsable: the library reports the latter itself.
+    }
+  }
+  return undefined;
+}
+
 /**
  * Rewrites a library option error so that it names the flag the user typed. Errors about values
  * from the environment or a config file keep the library's wording, which names their origin.
  */
-export function describeOptionError(error: unknown, given: EmissionsTrackerOptions): string | undefined {
+export function describeOptionError(error: unknown, given: EmissionsTrackerOptions, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (!(error instanceof WattprintError) || error.option === undefined) return undefined;
-  if (!(error.option in given)) return undefined;
+  const detail = error.message.replace(/^Invalid option `[^`]+`:\s*/, '');
+  if (!(error.option in given)) {
+    // Values from the environment or a config file: say where to look, since no flag was typed.
+    if (/ in the environment| in \//.test(error.message)) return undefined;
+    const variable = envName(error.option);
+    if (env[variable] !== undefined) return `${error.message} (from the environment variable ${variable})`;
+    const file = configFileWith(error.option);
+    return file ? `${error.message} (from ${file})` : undefined;
+  }
   const flag = flagOf(error.option);
   if (!flag) return undefined;
-  const detail = error.message.replace(/^Invalid option `[^`]+`:\s*/, '');
   return `invalid value for ${flag}: ${detail}`;
 }

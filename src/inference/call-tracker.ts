@@ -277,20 +277,20 @@ export class CallTracker {
    * Results, `this` and thrown errors pass through unchanged. Calls made while the tracker is not
    * running are not measured.
    */
-  wrap<F extends (...args: any[]) => any>(fn: F, options: WrapOptions<Parameters<F>, ReturnType<F>>): F {
+  wrap<F extends (...args: never[]) => unknown>(fn: F, options: WrapOptions<Awaited<ReturnType<F>>, Parameters<F>>): F {
     if (typeof fn !== 'function') throw invalidOption('wrap', `expected a function to wrap, got ${fn === null ? 'null' : typeof fn}`);
     const site = this.site(options as unknown as WrapOptions);
     const self = this;
     const wrapped = function (this: unknown, ...args: unknown[]): unknown {
-      if (new.target !== undefined) return Reflect.construct(fn, args, new.target);
+      if (new.target !== undefined) return Reflect.construct(fn as unknown as new (...a: unknown[]) => unknown, args, new.target === wrapped ? fn : new.target);
       if (!self.running) {
         self.notRunning();
-        return fn.apply(this, args);
+        return (fn as unknown as (...a: unknown[]) => unknown).apply(this, args);
       }
       const c = self.begin(site);
       let result: unknown;
       try {
-        result = fn.apply(this, args);
+        result = (fn as unknown as (...a: unknown[]) => unknown).apply(this, args);
       } catch (e) {
         self.end(c, ERROR);
         throw e;

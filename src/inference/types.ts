@@ -30,7 +30,8 @@ export interface StreamSummary {
 }
 
 /**
- * Options of `tracker.wrap(fn, options)`.
+ * Options of `tracker.wrap(fn, options)`. `R` is the wrapped function's awaited return value (what
+ * `tokens` receives), `A` its parameter list.
  *
  * @example
  * const complete = tracker.wrap(llm.complete.bind(llm), {
@@ -41,7 +42,7 @@ export interface StreamSummary {
  * // A token stream: one output token per chunk, as EcoLogits counts streams.
  * const stream = tracker.wrap(llm.stream.bind(llm), { name: 'stream', streamTokens: 'chunks' });
  */
-export interface WrapOptions<A extends readonly unknown[] = any[], R = any> {
+export interface WrapOptions<R = any, A extends readonly unknown[] = any[]> {
   /** Call name: records and `callStats(name)` are grouped by it. */
   readonly name: string;
   /**
@@ -49,7 +50,7 @@ export interface WrapOptions<A extends readonly unknown[] = any[], R = any> {
    * with the result and the call's arguments; must not throw (a throw becomes a 'warning' event and
    * the record carries no tokens).
    */
-  readonly tokens?: (result: Awaited<R>, args: A) => TokenCounts | undefined;
+  readonly tokens?: (result: R, args: A) => TokenCounts | undefined;
   /**
    * Token counts of a stream result, called once when the stream ends, throws or is abandoned.
    * `'chunks'` counts one output token per chunk pulled. Nothing of the stream is buffered.

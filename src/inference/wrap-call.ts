@@ -3,7 +3,7 @@ import type { WrapOptions } from './types.js';
 
 /** Anything with `wrap(fn, options)`: an `EmissionsTracker` or a `CallTracker`. */
 export interface CallWrapper {
-  wrap<F extends (...args: any[]) => any>(fn: F, options: WrapOptions<Parameters<F>, ReturnType<F>>): F;
+  wrap<F extends (...args: never[]) => unknown>(fn: F, options: WrapOptions<Awaited<ReturnType<F>>, Parameters<F>>): F;
 }
 
 /**
@@ -11,10 +11,10 @@ export interface CallWrapper {
  * (a decorator is evaluated when its class is defined, often before the tracker exists), and
  * re-resolved if it later returns another tracker.
  */
-export function wrapCall<F extends (...args: any[]) => any>(
+export function wrapCall<F extends (...args: never[]) => unknown>(
   tracker: CallWrapper | (() => CallWrapper),
   fn: F,
-  options: WrapOptions<Parameters<F>, ReturnType<F>>,
+  options: WrapOptions<Awaited<ReturnType<F>>, Parameters<F>>,
 ): F {
   if (typeof fn !== 'function') throw invalidOption('wrap', `expected a function to wrap, got ${typeof fn}`);
   if (typeof tracker !== 'function') {
@@ -32,7 +32,7 @@ export function wrapCall<F extends (...args: any[]) => any>(
       resolved = t;
       wrapped = t.wrap(fn, options);
     }
-    return wrapped.apply(this, args);
+    return (wrapped as unknown as (...a: unknown[]) => unknown).apply(this, args);
   };
   Object.defineProperty(lazy, 'name', { value: fn.name, configurable: true });
   Object.defineProperty(lazy, 'length', { value: fn.length, configurable: true });

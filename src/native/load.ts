@@ -24,8 +24,9 @@ export interface LoadNativeOptions {
 const requireHere = createRequire(import.meta.url);
 const cache = new Map<string, NativeLoadResult>();
 
+/** The `fix` of a failed load. */
 export const NATIVE_FIX =
-  'Without the native addon wattprint cannot read NVML (GPU) nor the RAPL MSRs and falls back to estimates. ' +
+  'Without the native addon wattprint cannot read NVML, so GPU energy is not measured (RAPL still works through node:fs). ' +
   'Prebuilt binaries ship for linux-x64 (glibc); elsewhere, install a C++ compiler, make and python3, then run ' +
   '`npm rebuild wattprint` (offline, point npm_config_nodedir at the Node headers, e.g. /usr). ' +
   'Set WATTPRINT_NATIVE=0 or `native: false` to stop trying.';

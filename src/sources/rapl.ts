@@ -124,6 +124,15 @@ export function selectZones(zones: readonly PowercapZone[], component: 'cpu' | '
   return packages.length > 0 ? packages : all.filter((d) => d.kind === 'psys');
 }
 
+/** `intel-rapl*` entries listed in the class folder whose targets are gone (a masked /sys/devices). */
+function danglingZoneLinks(powercapRoot: string, fs: FsLike): boolean {
+  try {
+    return fs.readdirSync(powercapRoot).some((n) => n.startsWith('intel-rapl'));
+  } catch {
+    return false;
+  }
+}
+
 function hasRapl(binding: Partial<RaplBinding> | undefined): binding is RaplBinding {
   return typeof binding?.raplReadZones === 'function' && typeof binding.raplReadFiles === 'function' && typeof binding.msrRead === 'function';
 }
@@ -189,7 +198,16 @@ function resolvePlan(component: 'cpu' | 'ram', ctx: SourceContext, binding: Part
             reason: `${z.error} reading ${file} (energy_uj is root-only since Linux 5.10, CVE-2020-8694)`,
             fix: permissionFix(powercapRoot),
           }
-        : { ok: false, code: 'READ_ERROR', reason: `${z.error ?? 'no value'} reading ${file}` };
+        : z.error !== undefined
+          ? { ok: false, code: 'READ_ERROR', reason: `${z.error} reading ${file}` }
+          : { ok: false, code: 'READ_ERROR', reason: `${z.path}/max_energy_range_uj is 0: wraps cannot be handled` };
+  } else if (zones.length === 0 && danglingZoneLinks(powercapRoot, fs)) {
+    failure = {
+      ok: false,
+      code: 'MASKED',
+      reason: `the RAPL entries of ${powercapRoot} point to nothing: the container masks /sys/devices/virtual/powercap (Docker's default)`,
+      fix: 'Mount the host /sys read-only elsewhere and point wattprint at it: `docker run -v /sys:/host/sys:ro -e WATTPRINT_SYSFS_ROOT=/host/sys ...`.',
+    };
   } else {
     failure = {
       ok: false,
@@ -201,7 +219,8 @@ function resolvePlan(component: 'cpu' | 'ram', ctx: SourceContext, binding: Part
     };
   }
 
-  if (opts.msr === false) return failure;
+  // Readable powercap without this domain means the kernel found no such counter: MSRs have none either.
+  if (opts.msr === false || (zones.length > 0 && !bad)) return failure;
   const msrReader = useNative ? nativeMsrReader(ctx.devRoot, binding) : fsMsrReader(ctx.devRoot, fs);
   const msr = planMsr(component, ctx.devRoot, readCpuIdentity(ctx.procfsRoot, fs), socketLeadCpus(ctx.sysfsRoot, fs), msrReader);
   if (msr.ok) {

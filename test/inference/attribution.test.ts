@@ -79,7 +79,6 @@ describe('per-call attribution', () => {
   it('splits shared intervals in proportion to each call’s time (aligned case: 25 J vs 5 J)', async () => {
     const host = new FakeHost().start();
     const op = asyncOp(host);
-    host.calls.withLabels({ call: 'A' }, () => undefined);
     const a = host.calls.withLabels({ call: 'A' }, () => startCall(op));
     host.tick(100);
     const b = host.calls.withLabels({ call: 'B' }, () => startCall(op));

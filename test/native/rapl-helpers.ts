@@ -1,16 +1,19 @@
 /** Shared set-up of the RAPL test files: the readers under test and a SourceContext on a fake tree. */
+import { inject } from 'vitest';
 import { loadNative } from '../../src/native/load.js';
 import type { RaplBinding } from '../../src/native/rapl-binding.js';
 import type { SourceContext, TrackingMode, WattprintWarning } from '../../src/types.js';
 import type { FakeSystem } from '../fixtures/powercap/tree.js';
 
-/** The addon as built by test/global-setup.ts (`native/build/Release`). */
-export const native = loadNative();
+const built = inject('nativeAddon');
+
+/** The addon as built by test/global-setup.ts. */
+export const native = loadNative(built?.path ? { path: built.path } : {});
 
 export function raplBinding(): RaplBinding {
   const b = native.binding;
   if (!b || typeof b.raplReadZones !== 'function') {
-    throw new Error(`native addon without RAPL functions: ${JSON.stringify(native.errors)}`);
+    throw new Error(`native addon without RAPL functions: ${built?.error ?? JSON.stringify(native.errors)}`);
   }
   return b;
 }

@@ -144,6 +144,15 @@ describe.each(READERS)('RAPL MSR path (%s reader)', (kind: ReaderKind) => {
     expect(raplCpuSource(fakeContext(sys).ctx, native, opts).probe().ok).toBe(true);
   });
 
+  it('is not tried when powercap is readable but lacks the domain (no DRAM zone on a client CPU)', () => {
+    const sys = build({ rapl: [{ name: 'package-0' }], cpu: { vendor: 'GenuineIntel', family: 6, model: 0x9e }, cpuSockets: [0] });
+    writeMsr(sys.devRoot, 0, MSR.RAPL_POWER_UNIT, INTEL_UNITS);
+    writeMsr(sys.devRoot, 0, MSR.DRAM_ENERGY_STATUS, 5n);
+    const p = raplRamSource(fakeContext(sys).ctx, native, opts).probe();
+    expect(p).toMatchObject({ ok: false, code: 'NOT_PRESENT' });
+    expect(!p.ok && p.reason).not.toMatch(/MSR/);
+  });
+
   it('keeps the last total when the msr device disappears mid-run', () => {
     const sys = intel(0x55, [0]);
     const pkg = new FakeMsrCounter(sys.devRoot, 0, MSR.PKG_ENERGY_STATUS, 5);

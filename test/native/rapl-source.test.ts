@@ -338,6 +338,14 @@ describe.each(READERS)('RAPL sources (%s reader)', (kind: ReaderKind) => {
     expect(!q.ok && q.reason).toMatch(/no DRAM domain among the 2 RAPL zones/);
   });
 
+  it('recognises a container that masks /sys/devices/virtual/powercap and gives the mount fix', () => {
+    const sys = build({ rapl: [{ name: 'package-0' }] });
+    rmSync(join(sys.sysfsRoot, 'devices/virtual/powercap'), { recursive: true });
+    const p = cpu(fakeContext(sys).ctx).probe();
+    expect(p).toMatchObject({ ok: false, code: 'MASKED' });
+    expect(!p.ok && p.fix).toContain('-v /sys:/host/sys:ro -e WATTPRINT_SYSFS_ROOT=/host/sys');
+  });
+
   it('reports READ_ERROR naming the file when a selected zone cannot be read', () => {
     const sys = build({ rapl: [{ name: 'package-0' }, { name: 'package-1' }] });
     rmSync(sys.zone('intel-rapl:1').energyFile);

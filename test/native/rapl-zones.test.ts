@@ -101,9 +101,11 @@ describe.each(READERS)('powercap zone walk (%s reader)', (kind) => {
     writeFileSync(bad, '12x\n');
     const dir = join(sys.root, 'dir');
     mkdirSync(dir);
+    const signed = join(sys.root, 'signed');
+    writeFileSync(signed, '-5\n');
     const r = reader(kind, sys);
     z0.addRaw(1000);
-    expect(r.readEnergyUj([z0.energyFile, join(sys.root, 'missing'), bad, dir])).toEqual([Number(z0.shownUj), -2, -22, -21]);
+    expect(r.readEnergyUj([z0.energyFile, join(sys.root, 'missing'), bad, dir, signed])).toEqual([Number(z0.shownUj), -2, -22, -21, -22]);
   });
 });
 

@@ -98,8 +98,9 @@ describe('option validation at construction', () => {
 describe('environment and config files', () => {
   it('maps option names to WATTPRINT_ variables', () => {
     expect(envName('measurePowerSecs')).toBe('WATTPRINT_MEASURE_POWER_SECS');
-    expect(envName('forceCarbonIntensityGPerKWh')).toBe('WATTPRINT_FORCE_CARBON_INTENSITY_G_PER_K_W_H');
+    expect(envName('forceCarbonIntensityGPerKWh')).toBe('WATTPRINT_FORCE_CARBON_INTENSITY_G_PER_KWH');
     expect(envName('sysfsRoot')).toBe('WATTPRINT_SYSFS_ROOT');
+    expect(envName('forceCpuPowerW')).toBe('WATTPRINT_FORCE_CPU_POWER_W');
   });
 
   it('resolves constructor > env > local file > home file', () => {
@@ -124,8 +125,9 @@ describe('environment and config files', () => {
     const { cwd, home } = dirs();
     expect(() => resolveOptions({}, { cwd, home, env: { WATTPRINT_PUE: 'high' } })).toThrow(/`pue`: expected a number in the environment, got 'high'/);
     expect(() => resolveOptions({}, { cwd, home, env: { WATTPRINT_MEASURE_POWER_SEC: '5' } })).toThrow(
-      /Unknown option `WATTPRINT_MEASURE_POWER_SEC` in the environment/,
+      /Unknown option `WATTPRINT_MEASURE_POWER_SEC` in the environment; did you mean `measurePowerSecs`/,
     );
+    expect(() => resolveOptions({ saveToFile: false }, { cwd, home, env: { WATTPRINT_DEPLOY_SLOT: 'blue' } })).not.toThrow();
     writeFileSync(join(cwd, '.wattprint.json'), '{ not json');
     const e = errorOf(() => resolveOptions({}, { cwd, home, env: {} }));
     expect(e.code).toBe('CONFIG_FILE');

@@ -93,7 +93,7 @@ export function renderHtml(input: ReportInput, generatedAt = new Date()): string
         title: `Power over time – ${r.projectName}, run ${shortId(r.runId)}`,
         xLabel: 'seconds since start',
         yLabel: 'mean power (W)',
-        series: r.components.map((c) => ({ ...series(c), points: r.power.map((p) => ({ x: p.tS, y: p.powerW[c] })) })),
+        series: r.components.map((c) => ({ ...series(c), points: r.power.map((p) => ({ x0: p.t0S, x: p.tS, y: p.powerW[c] })) })),
       }) + boundaryNote(r),
     );
     const dropped = runs.filter((r) => r.power.length > 0).length - powerRuns.length;

@@ -3,6 +3,8 @@ import type { ReportInput, ResultRow } from './load.js';
 
 /** A point of the power chart: mean power of each component over the interval that ends at `tS`. */
 export interface PowerPoint {
+  /** Seconds since the run started at the start of the interval. */
+  readonly t0S: number;
   /** Seconds since the run started (end of the interval). */
   readonly tS: number;
   readonly powerW: Readonly<Record<Component, number>>;
@@ -42,7 +44,7 @@ export function powerSeries(snapshots: readonly ResultRow[]): PowerPoint[] {
     if (dt > 0) {
       const powerW = { cpu: 0, gpu: 0, ram: 0 };
       for (const c of COMPONENTS) powerW[c] = Math.max(0, ((now[c] - prev[c]) * 3.6e6) / dt);
-      points.push({ tS: row.durationS, powerW });
+      points.push({ t0S: prevT, tS: row.durationS, powerW });
       prevT = row.durationS;
       prev = now;
     }

@@ -84,11 +84,17 @@ function figure(chart: string, attrs: Record<string, string>, title: string, svg
 }
 
 export interface LinePoint {
+  /** End of the interval the value holds for (where the point is drawn). */
   readonly x: number;
   readonly y: number;
+  /** Start of that interval: the series is drawn as steps, each value held from `x0` to `x`. */
+  readonly x0?: number;
 }
 
-/** A line chart: one `<path data-series>` per series and one `<circle data-series data-x data-y>` per point. */
+/**
+ * A line chart: one `<path data-series>` per series and one `<circle data-series data-x data-y>` per
+ * point. Points with `x0` are drawn as steps (a mean over an interval is flat over that interval).
+ */
 export function lineChart(opts: {
   chart: string;
   attrs?: Record<string, string>;
@@ -110,7 +116,13 @@ export function lineChart(opts: {
   const body = [axes(f, yTicks, opts.yLabel, opts.xLabel)];
   for (const t of xTicks) body.push(`<text class="tick" x="${r2(px(t))}" y="${f.height - f.bottom + 16}" text-anchor="middle">${fmt(t)}</text>`);
   for (const s of opts.series) {
-    const d = s.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${r2(px(p.x))} ${r2(py(p.y))}`).join(' ');
+    const d = s.points
+      .map((p, i) => {
+        const end = `${r2(px(p.x))} ${r2(py(p.y))}`;
+        if (p.x0 === undefined) return `${i === 0 ? 'M' : 'L'}${end}`;
+        return `${i === 0 ? 'M' : 'L'}${r2(px(p.x0))} ${r2(py(p.y))} L${end}`;
+      })
+      .join(' ');
     body.push(`<path data-series="${esc(s.key)}" d="${d}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
     for (const p of s.points) {
       body.push(
