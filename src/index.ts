@@ -31,7 +31,17 @@ export { loadNative } from './native/load.js';
 export type { NativeLoadResult } from './native/load.js';
 export type { HardwareInfo } from './hardware.js';
 export type { Selection, Candidate } from './sources/select.js';
-export type { CallRecord, CallStats, WattprintReport, WrapOptions } from './inference/index.js';
+export type {
+  Baseline,
+  CallRecord,
+  CallStats,
+  LabelValue,
+  Labels,
+  StreamSummary,
+  TokenCounts,
+  WattprintReport,
+  WrapOptions,
+} from './inference/index.js';
 export { VERSION } from './version.js';
 export { COMPONENTS } from './types.js';
 export type {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
 import { WattprintError, toError } from './errors.js';
 import { describeHardware, type HardwareInfo } from './hardware.js';
-import { CallTracker, type CallRecord, type CallStats, type WattprintReport, type WrapOptions } from './inference/index.js';
+import { CallTracker, type Baseline, type CallRecord, type CallStats, type LabelValue, type WattprintReport, type WrapOptions } from './inference/index.js';
 import { offlineIntensityProvider, WORLD_AVERAGE_G_PER_KWH } from './intensity/index.js';
 import { resolveOptions, type EmissionsTrackerOptions, type ResolvedOptions } from './options.js';
 import { callbackReporter, csvReporter, jsonReporter } from './reporters/index.js';
@@ -114,7 +114,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
   private stopPromise?: Promise<EmissionsData>;
   private readonly warnedCodes = new Set<string>();
   private exitHooks: Array<() => void> = [];
-  private calls?: CallTracker;
+  private readonly calls: CallTracker;
 
   /**
    * Validates every option (throws {@link WattprintError} naming the option) but touches no
@@ -140,6 +140,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       ...(o.onReport ? [callbackReporter(o.onReport)] : []),
       ...o.reporters,
     ];
+    this.calls = new CallTracker(this);
   }
 
   /** Whether `start()` was called and `stop()` not yet. */
@@ -187,8 +188,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     this.sampleUtilization(now, true);
     this.schedule();
     this.installExitHooks();
-    if (this.options.baseline || this.options.amortize) this.callTracker();
-    this.calls?.start();
+    this.calls.start();
   }
 
   /** Hardware found at `start()` (CPU, RAM, tracked GPUs). */
@@ -281,29 +281,33 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
    * Wraps a handler so that each call yields a {@link CallRecord} ('call' event) with its share of
    * the energy measured while it ran. Same signature; sync, async and async-iterable results.
    */
-  wrap<F extends (...args: never[]) => unknown>(fn: F, options: WrapOptions<Awaited<ReturnType<F>>>): F {
-    return this.callTracker().wrap(fn, options);
+  wrap<F extends (...args: never[]) => unknown>(fn: F, options: WrapOptions<Awaited<ReturnType<F>>, Parameters<F>>): F {
+    return this.calls.wrap(fn, options);
   }
 
   /** Runs `fn` with labels that every call record inside it (across awaits) carries. */
-  withLabels<T>(labels: Record<string, string>, fn: () => T): T {
-    return this.callTracker().withLabels(labels, fn);
+  withLabels<T>(labels: Record<string, LabelValue>, fn: () => T): T {
+    return this.calls.withLabels(labels, fn);
   }
 
   /** Aggregates over the wrapped calls so far (all names, or one). */
   callStats(name?: string): CallStats {
-    return this.callTracker().callStats(name);
+    return this.calls.callStats(name);
   }
 
   /** The run report following the review's reporting checklist (schema: docs/report-schema.json). */
   async report(): Promise<WattprintReport> {
     if (this.state === 'running') this.sampleNow();
-    return this.callTracker().buildReport();
+    return this.calls.buildReport();
   }
 
-  private callTracker(): CallTracker {
-    if (!this.calls) this.calls = new CallTracker(this, this.options);
-    return this.calls;
+  /**
+   * With the `baseline` option: resolves with the idle power measured during the first
+   * `baseline.durationMs` after `start()` (undefined if none was configured, calls covered the whole
+   * window, or the tracker stopped first). Never rejects.
+   */
+  get baselineReady(): Promise<Baseline | undefined> {
+    return this.calls.baselineReady;
   }
 
   // ---- hooks for the inference module ------------------------------------------------------
@@ -328,6 +332,16 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
   /** @internal Cumulative totals so far, without reporting. */
   _snapshot(): EmissionsData {
     return this.snapshot();
+  }
+
+  /** @internal The grid intensity in force. */
+  _intensity(): IntensityValue | undefined {
+    return this.lastIntensity;
+  }
+
+  /** @internal Routes an error to 'error' listeners, or prints it once. */
+  _error(e: WattprintError): void {
+    this.fail(e.code, e.message, e.cause);
   }
 
   // ---- sampling ----------------------------------------------------------------------------
@@ -575,7 +589,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.removeExitHooks();
-    this.calls?.stop();
+    this.calls.stop();
     const data = this.snapshot();
     this.finalData = data;
     const pending = this.callReporters(data, 'stop');
@@ -583,7 +597,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     if (withReport.length) {
       let report: unknown;
       try {
-        report = this.callTracker().buildReport();
+        report = this.calls.buildReport();
       } catch (e) {
         this.fail('REPORT', `building the run report failed: ${toError(e).message}`, e);
       }

@@ -2,7 +2,7 @@
 // npm "install" script of wattprint. It never fails the install: if a prebuilt binary for this
 // platform loads, nothing happens; else it tries `node-gyp rebuild` in native/; if that fails it
 // prints one line saying wattprint will use estimates, and how to fix it, and exits 0.
-// `npm rebuild wattprint --build-from-source` compiles even when a prebuild loads.
+// `WATTPRINT_BUILD_FROM_SOURCE=1 npm rebuild wattprint` compiles even when a prebuild loads.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const { writeFileSync } = require('node:fs');
@@ -22,7 +22,8 @@ function loadedPath() {
 function main() {
   const flag = String(process.env.WATTPRINT_NATIVE || '').toLowerCase();
   if (flag === '0' || flag === 'false' || flag === 'off') return;
-  if (process.env.npm_config_build_from_source !== 'true' && loadedPath()) return;
+  const fromSource = process.env.WATTPRINT_BUILD_FROM_SOURCE === '1' || process.env.npm_config_build_from_source === 'true';
+  if (!fromSource && loadedPath()) return;
   // npm exports the path of its bundled node-gyp to lifecycle scripts; elsewhere use PATH.
   const gyp = process.env.npm_config_node_gyp;
   const [cmd, args] = gyp ? [process.execPath, [gyp, 'rebuild']] : ['node-gyp', ['rebuild']];

@@ -223,7 +223,8 @@ bool Handle(const Napi::CallbackInfo& info, const char* fn, nvmlDevice_t* device
 }
 
 /* nvmlInit(libraryPath?): loads NVML (default "libnvidia-ml.so.1", searched by the dynamic
-   loader) and calls nvmlInit_v2. A library already in use by an earlier nvmlInit stays in use. */
+   loader) and calls nvmlInit_v2. While an earlier nvmlInit is not shut down, its library stays in
+   use: no path (or the same path) shares it, another path throws NVML_ERROR_IN_USE. */
 Napi::Value Init(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path;
@@ -240,7 +241,7 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
                    NVML_ERROR_IN_USE);
     }
   } else {
-    if (path.empty()) path = g_lib != nullptr ? g_libPath : "libnvidia-ml.so.1";
+    if (path.empty()) path = "libnvidia-ml.so.1";
     if (g_lib == nullptr || path != g_libPath) {
       int code = 0;
       std::string failure = Load(path, &code);

@@ -41,7 +41,8 @@ export class StatusLine {
   }
 
   render(): void {
-    const width = Math.max(20, (this.out.columns ?? 80) - 1);
+    // A pseudo-terminal without a size reports 0 columns.
+    const width = Math.max(20, (this.out.columns || 80) - 1);
     const t = this.text();
     this.out.write(CLEAR + (t.length > width ? t.slice(0, width - 1) + '…' : t));
     this.shown = true;

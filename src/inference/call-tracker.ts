@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { WattprintError, invalidOption, toError } from '../errors.js';
 import type { Measurement, WattprintWarning } from '../types.js';
 import { buildReport, type ReportInput, type WattprintReport } from './report.js';
+import { PendingCalls } from './pending.js';
 import { StatsAccumulator, type FinishedCall } from './stats.js';
 import { isAsyncIterable, isNodeStream, trackAsyncIterable, watchNodeStream, type StreamOutcome } from './stream.js';
 import type {
@@ -35,33 +36,43 @@ interface Site {
   gen: number;
 }
 
-/** One call from its start until its record is final. Fixed shape, numbers only, to stay small. */
+/** Energy a call received from intervals sampled while it was in flight. */
+interface Accrued {
+  cpuJ: number;
+  gpuJ: number;
+  ramJ: number;
+  energyJ: number;
+  emissionsKg: number;
+  dynamicJ: number;
+}
+
+/**
+ * One call in flight, linked into the in-flight list. Short-lived: when the call ends its numbers
+ * move to the pending columns, so this object is garbage before the next scavenge.
+ */
 class CallState {
-  endMs = 0;
+  prev: CallState | undefined = undefined;
+  next: CallState | undefined = undefined;
   ended = false;
+  /** Finalised at stop (truncated): a later end is ignored. */
   done = false;
-  outcome = OK;
   stream = false;
   chunks = -1;
-  cpuJ = 0;
-  gpuJ = 0;
-  ramJ = 0;
-  energyJ = 0;
-  emissionsKg = 0;
-  /** NaN: not eligible for dynamic energy (started before the baseline was known). */
-  dynamicJ: number;
   inputTokens = NaN;
   outputTokens = NaN;
+  acc: Accrued | undefined = undefined;
   constructor(
     readonly site: Site,
     readonly startMs: number,
     readonly labels: Labels | undefined,
     readonly gen: number,
-    dynamic: boolean,
-  ) {
-    this.dynamicJ = dynamic ? 0 : NaN;
-  }
+    /** Started after the baseline was measured, so it gets dynamic energy. */
+    readonly dynamic: boolean,
+  ) {}
 }
+
+const STREAM_BIT = 4;
+const DYNAMIC_BIT = 8;
 
 /** Energy bookkeeping of every interval seen since start; the conservation identity holds on it. */
 export interface AttributionTotals {
@@ -142,8 +153,10 @@ export class CallTracker {
   private amortizedKgPerCall = 0;
   private running = false;
   private gen = 0;
-  private inFlight = new Set<CallState>();
-  private pending: CallState[] = [];
+  private head: CallState | undefined = undefined;
+  private inFlightCount = 0;
+  private pending = new PendingCalls<Site, CallState>();
+  private spare: PendingCalls<Site, CallState> | undefined = undefined;
   private busySinceMs = 0;
   private busyAccMs = 0;
   private lastSampleMs = 0;
@@ -151,7 +164,6 @@ export class CallTracker {
   private fastOn = false;
   private maxInFlight = 0;
   private totals = mutableTotals();
-  private overall = new StatsAccumulator();
   private byName = new Map<string, StatsAccumulator>();
   private als: AsyncLocalStorage<Labels> | undefined;
   private wallOffsetMs = 0;
@@ -159,7 +171,7 @@ export class CallTracker {
   private stoppedAtMs: number | undefined;
   private warnedNotRunning = false;
   private sampling = false;
-  private readonly finished: FinishedCall = {
+  private readonly finishedCall: FinishedCall = {
     durationS: 0,
     energyJ: 0,
     cpuEnergyJ: 0,
@@ -200,13 +212,13 @@ export class CallTracker {
     this.intervalMs = opts.callSampleIntervalMs ?? 100;
     this.amortizedKgPerCall = opts.amortize ? opts.amortize.trainingEmissionsKg / opts.amortize.expectedRequests : 0;
     this.gen++;
-    this.inFlight = new Set();
-    this.pending = [];
+    this.head = undefined;
+    this.inFlightCount = 0;
+    this.pending = new PendingCalls();
     this.busyAccMs = 0;
     this.startedSinceSample = false;
     this.maxInFlight = 0;
     this.totals = mutableTotals();
-    this.overall = new StatsAccumulator();
     this.byName = new Map();
     const now = this.host._nowMs();
     this.lastSampleMs = now;
@@ -237,18 +249,19 @@ export class CallTracker {
    */
   stop(): void {
     if (!this.running) return;
-    if (this.pending.length > 0 || this.inFlight.size > 0) this.sample();
+    if (this.pending.n > 0 || this.inFlightCount > 0) this.sample();
     const endMs = this.lastSampleMs;
     this.stoppedAtMs = endMs;
-    const inFlight = [...this.inFlight];
-    this.inFlight.clear();
-    const pending = this.pending;
-    this.pending = [];
-    for (const c of pending) this.finalize(c);
+    const inFlight: CallState[] = [];
+    for (let c = this.head; c !== undefined; c = c.next) inFlight.push(c);
+    this.head = undefined;
+    this.inFlightCount = 0;
+    // Only left over when the last sample failed: their last interval's share is unknown.
+    this.finalizePending(this.takePending(), 0, 0, 0, 0, 0, 0, 0, 0);
     for (const c of inFlight) {
-      c.endMs = Math.max(c.startMs, endMs);
-      c.outcome = TRUNCATED;
-      this.finalize(c);
+      c.done = true;
+      c.prev = c.next = undefined;
+      this.finalizeState(c, Math.max(c.startMs, endMs), TRUNCATED);
     }
     this.running = false;
     this.host.off('measurement', this.onMeasurement);
@@ -326,7 +339,10 @@ export class CallTracker {
   /** Statistics of all calls (with idle energy) or of the calls named `name`. */
   callStats(name?: string): CallStats {
     if (name === undefined) {
-      return this.overall.toStats(undefined, { energyJ: this.totals.idleEnergyJ, emissionsKg: this.totals.idleEmissionsKg });
+      // Per-name sketches share one bucket layout, so the all-calls sketch is their sum.
+      const all = new StatsAccumulator();
+      for (const s of this.byName.values()) all.merge(s);
+      return all.toStats(undefined, { energyJ: this.totals.idleEnergyJ, emissionsKg: this.totals.idleEmissionsKg });
     }
     return (this.byName.get(name) ?? new StatsAccumulator()).toStats(name);
   }
@@ -338,7 +354,7 @@ export class CallTracker {
 
   /** The interval bookkeeping (energies, idle, busy time, concurrency) since start. */
   attributionTotals(): AttributionTotals {
-    return { ...this.totals, maxInFlight: this.maxInFlight, inFlight: this.inFlight.size };
+    return { ...this.totals, maxInFlight: this.maxInFlight, inFlight: this.inFlightCount };
   }
 
   /** The run report (docs/report-schema.json): the reporting checklist of the review, filled in. */
@@ -373,7 +389,7 @@ export class CallTracker {
       throw invalidOption('streamTokens', "expected 'chunks' or a function (summary, args) => ({ inputTokens, outputTokens })");
     if (stream !== undefined && typeof stream !== 'boolean') throw invalidOption('stream', `expected a boolean, got ${typeof stream}`);
     // Stats are bound on the first finished call of each run (see finalize).
-    return { name, tokens, streamTokens, stream: stream ?? true, stats: this.overall, gen: -1 };
+    return { name, tokens, streamTokens, stream: stream ?? true, stats: new StatsAccumulator(), gen: -1 };
   }
 
   private statsFor(name: string): StatsAccumulator {
@@ -388,9 +404,14 @@ export class CallTracker {
   private begin(site: Site): CallState {
     const now = this.host._nowMs();
     const c = new CallState(site, now, this.als?.getStore(), this.gen, this.baselineState === 'ready');
-    if (this.inFlight.size === 0) this.busySinceMs = now;
-    this.inFlight.add(c);
-    if (this.inFlight.size > this.maxInFlight) this.maxInFlight = this.inFlight.size;
+    const head = this.head;
+    if (head === undefined) this.busySinceMs = now;
+    else {
+      c.next = head;
+      head.prev = c;
+    }
+    this.head = c;
+    if (++this.inFlightCount > this.maxInFlight) this.maxInFlight = this.inFlightCount;
     this.startedSinceSample = true;
     if (!this.fastOn) {
       this.fastOn = true;
@@ -404,14 +425,18 @@ export class CallTracker {
     c.ended = true;
     if (c.done || c.gen !== this.gen) return; // truncated at stop, or from an earlier run
     const now = this.host._nowMs();
-    c.endMs = now;
-    c.outcome = outcome;
-    this.inFlight.delete(c);
-    if (this.inFlight.size === 0) this.busyAccMs += now - Math.max(this.busySinceMs, this.lastSampleMs);
-    this.pending.push(c);
+    const { prev, next } = c;
+    if (prev === undefined) this.head = next;
+    else prev.next = next;
+    if (next !== undefined) next.prev = prev;
+    c.prev = c.next = undefined;
+    if (--this.inFlightCount === 0) this.busyAccMs += now - Math.max(this.busySinceMs, this.lastSampleMs);
+    const meta = outcome | (c.stream ? STREAM_BIT : 0) | (c.dynamic ? DYNAMIC_BIT : 0);
+    const pending = this.pending;
+    pending.push(c.site, c.labels, c.acc === undefined ? undefined : c, c.startMs, now, c.inputTokens, c.outputTokens, c.chunks, meta);
     // A loop of sync calls never yields to the host's timer: sample from here so pending calls
     // stay within one interval's worth (or maxPendingCalls).
-    if (now - this.lastSampleMs >= this.intervalMs || this.pending.length >= this.maxPending) this.sample();
+    if (now - this.lastSampleMs >= this.intervalMs || pending.n >= this.maxPending) this.sample();
   }
 
   private settle(c: CallState, result: object, args: unknown[]): unknown {
@@ -479,24 +504,24 @@ export class CallTracker {
     const end = m.endMs;
     const lengthMs = end - start;
     let busyMs = this.busyAccMs;
-    if (this.inFlight.size > 0) busyMs += end - Math.max(this.busySinceMs, start);
+    if (this.inFlightCount > 0) busyMs += end - Math.max(this.busySinceMs, start);
     this.busyAccMs = 0;
     busyMs = Math.min(Math.max(busyMs, 0), Math.max(lengthMs, 0));
 
+    const P = this.pending;
     let sumMs = 0;
-    const pending = this.pending;
-    for (let i = 0; i < pending.length; i++) {
-      const c = pending[i]!;
-      const t = Math.min(c.endMs, end) - Math.max(c.startMs, start);
+    for (let i = 0; i < P.n; i++) {
+      const t = Math.min(P.endMs[i]!, end) - Math.max(P.startMs[i]!, start);
       if (t > 0) sumMs += t;
     }
-    for (const c of this.inFlight) {
+    for (let c = this.head; c !== undefined; c = c.next) {
       const t = end - Math.max(c.startMs, start);
       if (t > 0) sumMs += t;
     }
 
     // Share of the interval's energy that goes to calls: the fraction of it with ≥ 1 call in flight.
     const f = sumMs > 0 && lengthMs > 0 ? busyMs / lengthMs : 0;
+    const g = 1 - f;
     const tot = this.totals;
     tot.intervals++;
     tot.observedS += Math.max(lengthMs, 0) / 1000;
@@ -504,7 +529,6 @@ export class CallTracker {
     tot.emissionsKg += m.emissionsKg;
     tot.busyS += busyMs / 1000;
     tot.callS += sumMs / 1000;
-    const g = 1 - f;
     tot.idleEnergyJ += m.energyJ * g;
     tot.idleCpuEnergyJ += m.cpuEnergyJ * g;
     tot.idleGpuEnergyJ += m.gpuEnergyJ * g;
@@ -513,38 +537,33 @@ export class CallTracker {
     tot.callsEnergyJ += m.energyJ * f;
     tot.callsEmissionsKg += m.emissionsKg * f;
 
+    // Rates per call-millisecond of this interval.
+    let eRate = 0;
+    let cpuRate = 0;
+    let gpuRate = 0;
+    let ramRate = 0;
+    let emRate = 0;
+    let dynRate = 0;
     if (f > 0) {
-      const k = f / sumMs; // per call-ms
-      const eRate = m.energyJ * k;
-      const cpuRate = m.cpuEnergyJ * k;
-      const gpuRate = m.gpuEnergyJ * k;
-      const ramRate = m.ramEnergyJ * k;
-      const emRate = m.emissionsKg * k;
-      const dynRate =
-        this.baselineState === 'ready'
-          ? Math.max(0, m.energyJ * f - (this.baselineValue!.powerW * busyMs) / 1000) / sumMs
-          : 0;
-      for (let i = 0; i < pending.length; i++) {
-        const c = pending[i]!;
-        const t = Math.min(c.endMs, end) - Math.max(c.startMs, start);
-        if (t > 0) {
-          c.energyJ += eRate * t;
-          c.cpuJ += cpuRate * t;
-          c.gpuJ += gpuRate * t;
-          c.ramJ += ramRate * t;
-          c.emissionsKg += emRate * t;
-          c.dynamicJ += dynRate * t;
-        }
+      const k = f / sumMs;
+      eRate = m.energyJ * k;
+      cpuRate = m.cpuEnergyJ * k;
+      gpuRate = m.gpuEnergyJ * k;
+      ramRate = m.ramEnergyJ * k;
+      emRate = m.emissionsKg * k;
+      if (this.baselineState === 'ready') {
+        dynRate = Math.max(0, m.energyJ * f - (this.baselineValue!.powerW * busyMs) / 1000) / sumMs;
       }
-      for (const c of this.inFlight) {
+      for (let c = this.head; c !== undefined; c = c.next) {
         const t = end - Math.max(c.startMs, start);
         if (t > 0) {
-          c.energyJ += eRate * t;
-          c.cpuJ += cpuRate * t;
-          c.gpuJ += gpuRate * t;
-          c.ramJ += ramRate * t;
-          c.emissionsKg += emRate * t;
-          c.dynamicJ += dynRate * t;
+          const a = (c.acc ??= { cpuJ: 0, gpuJ: 0, ramJ: 0, energyJ: 0, emissionsKg: 0, dynamicJ: 0 });
+          a.energyJ += eRate * t;
+          a.cpuJ += cpuRate * t;
+          a.gpuJ += gpuRate * t;
+          a.ramJ += ramRate * t;
+          a.emissionsKg += emRate * t;
+          a.dynamicJ += dynRate * t;
         }
       }
     }
@@ -560,7 +579,7 @@ export class CallTracker {
     }
 
     this.lastSampleMs = end;
-    if (this.fastOn && this.inFlight.size === 0 && !this.startedSinceSample) {
+    if (this.fastOn && this.inFlightCount === 0 && !this.startedSinceSample) {
       this.fastOn = false;
       this.safeSetFast(false);
     }
@@ -568,72 +587,161 @@ export class CallTracker {
 
     // Swap first: 'call' listeners may run wrapped functions that end and push new pending calls,
     // and must not re-enter the host's sampler from inside this sample.
-    this.pending = [];
     const wasSampling = this.sampling;
     this.sampling = true;
     try {
-      for (let i = 0; i < pending.length; i++) this.finalize(pending[i]!);
+      this.finalizePending(this.takePending(), start, end, eRate, cpuRate, gpuRate, ramRate, emRate, dynRate);
     } finally {
       this.sampling = wasSampling;
     }
   };
 
-  private finalize(c: CallState): void {
-    c.done = true;
-    const durationS = Math.max(c.endMs - c.startMs, 0) / 1000;
-    const f = this.finished;
+  private takePending(): PendingCalls<Site, CallState> {
+    const P = this.pending;
+    this.pending = this.spare ?? new PendingCalls();
+    this.spare = undefined;
+    return P;
+  }
+
+  /** Final records of the pending calls: what they accrued in flight plus their share of [start, end]. */
+  private finalizePending(
+    P: PendingCalls<Site, CallState>,
+    start: number,
+    end: number,
+    eRate: number,
+    cpuRate: number,
+    gpuRate: number,
+    ramRate: number,
+    emRate: number,
+    dynRate: number,
+  ): void {
+    const emit = this.wantsRecords();
+    try {
+      for (let i = 0; i < P.n; i++) {
+        const startMs = P.startMs[i]!;
+        const endMs = P.endMs[i]!;
+        let t = Math.min(endMs, end) - Math.max(startMs, start);
+        if (!(t > 0)) t = 0;
+        const a = P.span[i]?.acc;
+        const meta = P.meta[i]!;
+        this.finalize(
+          P.site[i]!,
+          P.labels[i] as Labels | undefined,
+          startMs,
+          endMs,
+          meta & 3,
+          (meta & STREAM_BIT) !== 0,
+          P.chunks[i]!,
+          P.inputTokens[i]!,
+          P.outputTokens[i]!,
+          (a?.cpuJ ?? 0) + cpuRate * t,
+          (a?.gpuJ ?? 0) + gpuRate * t,
+          (a?.ramJ ?? 0) + ramRate * t,
+          (a?.energyJ ?? 0) + eRate * t,
+          (a?.emissionsKg ?? 0) + emRate * t,
+          (meta & DYNAMIC_BIT) !== 0 ? (a?.dynamicJ ?? 0) + dynRate * t : NaN,
+          emit,
+        );
+      }
+    } finally {
+      P.clear();
+      this.spare ??= P;
+    }
+  }
+
+  private finalizeState(c: CallState, endMs: number, outcome: number): void {
+    const a = c.acc;
+    this.finalize(
+      c.site,
+      c.labels,
+      c.startMs,
+      endMs,
+      outcome,
+      c.stream,
+      c.chunks,
+      c.inputTokens,
+      c.outputTokens,
+      a?.cpuJ ?? 0,
+      a?.gpuJ ?? 0,
+      a?.ramJ ?? 0,
+      a?.energyJ ?? 0,
+      a?.emissionsKg ?? 0,
+      c.dynamic ? (a?.dynamicJ ?? 0) : NaN,
+      this.wantsRecords(),
+    );
+  }
+
+  /** Records are built only when someone listens to 'call'; statistics are kept either way. */
+  private wantsRecords(): boolean {
+    return this.host.listenerCount === undefined || this.host.listenerCount('call') > 0;
+  }
+
+  private finalize(
+    site: Site,
+    labels: Labels | undefined,
+    startMs: number,
+    endMs: number,
+    outcome: number,
+    stream: boolean,
+    chunks: number,
+    inputTokens: number,
+    outputTokens: number,
+    cpuJ: number,
+    gpuJ: number,
+    ramJ: number,
+    energyJ: number,
+    emissionsKg: number,
+    dynamicJ: number,
+    emit: boolean,
+  ): void {
+    const durationS = Math.max(endMs - startMs, 0) / 1000;
+    const f = this.finishedCall;
     f.durationS = durationS;
-    f.energyJ = c.energyJ;
-    f.cpuEnergyJ = c.cpuJ;
-    f.gpuEnergyJ = c.gpuJ;
-    f.ramEnergyJ = c.ramJ;
-    f.dynamicEnergyJ = c.dynamicJ;
-    f.emissionsKg = c.emissionsKg;
+    f.energyJ = energyJ;
+    f.cpuEnergyJ = cpuJ;
+    f.gpuEnergyJ = gpuJ;
+    f.ramEnergyJ = ramJ;
+    f.dynamicEnergyJ = dynamicJ;
+    f.emissionsKg = emissionsKg;
     f.amortizedEmissionsKg = this.amortizedKgPerCall;
-    f.inputTokens = c.inputTokens;
-    f.outputTokens = c.outputTokens;
-    f.error = c.outcome === ERROR;
-    f.truncated = c.outcome === TRUNCATED;
-    f.abandoned = c.outcome === ABANDONED;
-    const site = c.site;
+    f.inputTokens = inputTokens;
+    f.outputTokens = outputTokens;
+    f.error = outcome === ERROR;
+    f.truncated = outcome === TRUNCATED;
+    f.abandoned = outcome === ABANDONED;
     // Bind the site to this run's stats (new sites, and sites wrapped before a restart).
     if (site.gen !== this.gen) {
       site.stats = this.statsFor(site.name);
       site.gen = this.gen;
     }
     site.stats.add(f);
-    this.overall.add(f);
-    if (this.host.listenerCount !== undefined && this.host.listenerCount('call') === 0) return;
-    this.emitSafely('call', this.record(c, durationS));
-  }
-
-  private record(c: CallState, durationS: number): CallRecord {
+    if (!emit) return;
     const r: Record<string, unknown> = {
-      name: c.site.name,
-      startTime: new Date(this.wallOffsetMs + c.startMs).toISOString(),
-      startMs: c.startMs,
-      endMs: c.endMs,
+      name: site.name,
+      startEpochMs: this.wallOffsetMs + startMs,
+      startMs,
+      endMs,
       durationS,
-      energyJ: c.energyJ,
-      cpuEnergyJ: c.cpuJ,
-      gpuEnergyJ: c.gpuJ,
-      ramEnergyJ: c.ramJ,
+      energyJ,
+      cpuEnergyJ: cpuJ,
+      gpuEnergyJ: gpuJ,
+      ramEnergyJ: ramJ,
     };
-    if (c.dynamicJ === c.dynamicJ) r.dynamicEnergyJ = c.dynamicJ;
-    r.emissionsKg = c.emissionsKg;
+    if (dynamicJ === dynamicJ) r.dynamicEnergyJ = dynamicJ;
+    r.emissionsKg = emissionsKg;
     r.amortizedEmissionsKg = this.amortizedKgPerCall;
-    r.totalEmissionsKg = c.emissionsKg + this.amortizedKgPerCall;
-    if (c.inputTokens === c.inputTokens) r.inputTokens = c.inputTokens;
-    if (c.outputTokens === c.outputTokens) {
-      r.outputTokens = c.outputTokens;
-      if (c.outputTokens > 0) r.energyPerOutputTokenJ = c.energyJ / c.outputTokens;
+    r.totalEmissionsKg = emissionsKg + this.amortizedKgPerCall;
+    if (inputTokens === inputTokens) r.inputTokens = inputTokens;
+    if (outputTokens === outputTokens) {
+      r.outputTokens = outputTokens;
+      if (outputTokens > 0) r.energyPerOutputTokenJ = energyJ / outputTokens;
     }
-    r.labels = c.labels ?? NO_LABELS;
-    r.error = c.outcome === ERROR;
-    r.outcome = OUTCOMES[c.outcome];
-    r.stream = c.stream;
-    if (c.chunks >= 0) r.chunks = c.chunks;
-    return r as unknown as CallRecord;
+    r.labels = labels ?? NO_LABELS;
+    r.error = outcome === ERROR;
+    r.outcome = OUTCOMES[outcome];
+    r.stream = stream;
+    if (chunks >= 0) r.chunks = chunks;
+    this.emitSafely('call', r as unknown as CallRecord);
   }
 
   private sample(): void {
@@ -659,7 +767,9 @@ export class CallTracker {
 
   private emitSafely(event: 'call' | 'warning' | 'error', payload: unknown): void {
     try {
-      this.host.emit(event, payload);
+      if (event === 'warning' && this.host.warn) this.host.warn(payload as WattprintWarning);
+      else if (event === 'error' && this.host._error) this.host._error(payload as WattprintError);
+      else this.host.emit(event, payload);
     } catch (e) {
       if (event === 'error') return;
       try {

@@ -42,6 +42,19 @@ export class LogHistogram {
     this.counts[i - H.MIN_INDEX]!++;
   }
 
+  /** Adds every value of `other` (same bucket layout). */
+  merge(other: LogHistogram): void {
+    if (other.n === 0) return;
+    this.n += other.n;
+    this.zeros += other.zeros;
+    if (other.minV < this.minV) this.minV = other.minV;
+    if (other.maxV > this.maxV) this.maxV = other.maxV;
+    if (other.counts) {
+      this.counts ??= new Float64Array(other.counts.length);
+      for (let k = 0; k < other.counts.length; k++) this.counts[k]! += other.counts[k]!;
+    }
+  }
+
   /**
    * The value of rank ⌊q·(n−1)⌋ (0-based) in sorted order, within relative error α; undefined when
    * empty.

@@ -70,6 +70,29 @@ export class StatsAccumulator {
     this.durationHist.add(c.durationS);
   }
 
+  /** Adds the calls of `other`, quantile sketches included. */
+  merge(other: StatsAccumulator): void {
+    this.count += other.count;
+    this.errors += other.errors;
+    this.truncated += other.truncated;
+    this.abandoned += other.abandoned;
+    this.durationS += other.durationS;
+    this.energyJ += other.energyJ;
+    this.cpuEnergyJ += other.cpuEnergyJ;
+    this.gpuEnergyJ += other.gpuEnergyJ;
+    this.ramEnergyJ += other.ramEnergyJ;
+    this.dynamicEnergyJ += other.dynamicEnergyJ;
+    this.dynamicCount += other.dynamicCount;
+    this.emissionsKg += other.emissionsKg;
+    this.amortizedEmissionsKg += other.amortizedEmissionsKg;
+    this.inputTokens += other.inputTokens;
+    this.outputTokens += other.outputTokens;
+    this.outputTokenCalls += other.outputTokenCalls;
+    this.outputTokenEnergyJ += other.outputTokenEnergyJ;
+    this.energyHist.merge(other.energyHist);
+    this.durationHist.merge(other.durationHist);
+  }
+
   toStats(name: string | undefined, idle?: { energyJ: number; emissionsKg: number }): CallStats {
     const n = this.count;
     const stats: Record<string, unknown> = {};

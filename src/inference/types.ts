@@ -1,6 +1,7 @@
 import type { HardwareInfo } from '../hardware.js';
 import type { ResolvedOptions } from '../options.js';
-import type { Boundary, EmissionsData, IntensityValue, Measurement } from '../types.js';
+import type { WattprintError } from '../errors.js';
+import type { Boundary, EmissionsData, IntensityValue, Measurement, WattprintWarning } from '../types.js';
 
 /** A label value attached to calls with `withLabels`. */
 export type LabelValue = string | number | boolean;
@@ -70,8 +71,8 @@ export interface WrapOptions<R = any, A extends readonly unknown[] = any[]> {
  */
 export interface CallRecord {
   readonly name: string;
-  /** Wall-clock start, ISO 8601. */
-  readonly startTime: string;
+  /** Wall-clock start, ms since the Unix epoch: `new Date(record.startEpochMs)`. */
+  readonly startEpochMs: number;
   /** Start and end on the tracker clock (monotonic ms). */
   readonly startMs: number;
   readonly endMs: number;
@@ -185,6 +186,10 @@ export interface InferenceHost {
   _snapshot(): EmissionsData;
   /** The grid intensity in force, with its source and year, where the host knows it. */
   _intensity?(): IntensityValue | undefined;
+  /** Emits a warning, or prints it once when nobody listens. Falls back to `emit('warning')`. */
+  warn?(w: WattprintWarning): void;
+  /** Emits an error, or prints it once when nobody listens. Falls back to `emit('error')`. */
+  _error?(e: WattprintError): void;
   on(event: 'measurement', listener: (m: Measurement) => void): unknown;
   off(event: 'measurement', listener: (m: Measurement) => void): unknown;
   emit(event: 'call' | 'warning' | 'error', payload: unknown): unknown;

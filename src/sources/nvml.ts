@@ -48,6 +48,7 @@ export interface NvmlSource extends PowerSource {
 /** NVML_DEVICE_ARCH_VOLTA: the total-energy counter exists from Volta on. */
 const ARCH_VOLTA = 5;
 const ARCH_UNKNOWN = 0xffffffff;
+const TREE_REFRESH_MS = 1000;
 const ARCH_NAMES: Record<number, string> = {
   2: 'kepler',
   3: 'maxwell',
@@ -93,6 +94,12 @@ export function nvmlSource(ctx: SourceContext, native: NativeLoadResult, opts: N
   const powerIntervalMs = opts.powerSampleIntervalMs ?? 100;
   const processIntervalMs = opts.processSampleIntervalMs ?? 1000;
   const pidsOf = opts.pidsOf ?? (() => processTreePids(ctx.pid, ctx.procfsRoot));
+  // Scanning procfs costs milliseconds on a busy host: refresh the tree at most once a second.
+  let tree: { atMs: number; pids: ReadonlySet<number> } | undefined;
+  const treePids = (nowMs: number): ReadonlySet<number> => {
+    if (tree === undefined || nowMs - tree.atMs >= TREE_REFRESH_MS || nowMs < tree.atMs) tree = { atMs: nowMs, pids: new Set(pidsOf()) };
+    return tree.pids;
+  };
   const warn = (code: string, message: string): void => opts.onWarning?.({ code, message, component: 'gpu' });
   let initialised = false;
   let plan: Plan | undefined;
@@ -277,6 +284,7 @@ export function nvmlSource(ctx: SourceContext, native: NativeLoadResult, opts: N
       if (!probe.ok) throw new WattprintError(probe.code ?? 'NOT_PRESENT', `nvml: ${probe.reason}`);
       const now = ctx.nowMs();
       attributedJ.clear();
+      tree = undefined;
       for (const m of plan!.meters) {
         m.start(now);
         attributedJ.set(m.index, 0);
@@ -287,13 +295,13 @@ export function nvmlSource(ctx: SourceContext, native: NativeLoadResult, opts: N
     read(): EnergyReading {
       if (plan === undefined) throw new WattprintError('STATE', 'nvml: read() before start()');
       const now = ctx.nowMs();
-      const tree = plan.shares.size > 0 ? new Set(pidsOf()) : undefined;
+      const pids = plan.shares.size > 0 ? treePids(now) : undefined;
       const devicesJ: Record<string, number> = {};
       let energyJ = 0;
       const utilisation: number[] = [];
       for (const m of plan.meters) {
         const deltaJ = m.take(now);
-        const share = tree === undefined ? undefined : plan.shares.get(m.index)?.take(tree);
+        const share = pids === undefined ? undefined : plan.shares.get(m.index)?.take(pids);
         const total = (attributedJ.get(m.index) ?? 0) + deltaJ * (share ?? 1);
         attributedJ.set(m.index, total);
         devicesJ[String(m.index)] = total;

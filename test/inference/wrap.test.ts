@@ -159,6 +159,45 @@ describe('wrap: sync and async functions', () => {
   });
 });
 
+describe('listeners and lifecycle', () => {
+  it('a call listener that runs wrapped calls and one that throws break nothing', () => {
+    const host = new FakeHost().start();
+    const inner = host.calls.wrap(() => host.advance(1), { name: 'inner' });
+    let nested = 0;
+    host.on('call', (r: { name: string }) => {
+      if (r.name === 'outer' && nested++ < 3) inner();
+    });
+    host.on('call', () => {
+      throw new Error('listener bug');
+    });
+    const outer = host.calls.wrap(() => host.advance(60), { name: 'outer' });
+    for (let i = 0; i < 5; i++) expect(outer()).toBeUndefined();
+    host.tick(100);
+    host.tick(100);
+    expect(host.calls.callStats('outer').count).toBe(5);
+    expect(host.calls.callStats('inner').count).toBe(3);
+    expect(host.errors.length).toBeGreaterThan(0);
+    const totals = host.calls.attributionTotals();
+    const callsJ = host.calls.callStats().energyJ;
+    expect(Math.abs(callsJ + totals.idleEnergyJ - totals.energyJ)).toBeLessThan(1e-9 * totals.energyJ);
+  });
+
+  it('a restart resets statistics and keeps earlier wrapped functions working', () => {
+    const host = new FakeHost().start();
+    const f = host.calls.wrap(() => host.advance(100), { name: 'f' });
+    f();
+    host.stop();
+    expect(host.calls.callStats('f').count).toBe(1);
+    host.start();
+    expect(host.calls.callStats('f').count).toBe(0);
+    f();
+    f();
+    host.stop();
+    expect(host.calls.callStats('f').count).toBe(2);
+    expect(host.calls.callStats().energyJ).toBeCloseTo(20, 9);
+  });
+});
+
 describe('wrap: streams', () => {
   it('measures an async generator until it ends and counts chunks as output tokens', async () => {
     const host = new FakeHost().start();

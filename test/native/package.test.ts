@@ -82,7 +82,7 @@ describe('packed tarball', () => {
     const bare = { PATH: '/nonexistent', HOME: work };
     const failed = node([join(installed, 'native', 'scripts', 'install.cjs')], bare);
     expect(failed.status).toBe(0);
-    expect(failed.stdout).toMatch(/^wattprint: native addon not built \(node-gyp not found\) \(log: .*build-error\.log\); .* will use estimates\. Fix: .*`npm rebuild wattprint`\.\n$/);
+    expect(failed.stdout).toMatch(/^wattprint: native addon not built \(node-gyp not found\) \(log: .*build-error\.log\); GPU energy \(NVML\) will not be measured .* will use estimates where RAPL is unreadable\. Fix: .*`npm rebuild wattprint`\.\n$/);
     const missing = node(['-e', "const r = require('wattprint').loadNative(); console.log(JSON.stringify([r.binding === undefined, r.errors.length, r.fix]))"]);
     const [noBinding, errorCount, fix] = JSON.parse(missing.stdout) as [boolean, number, string];
     expect([noBinding, errorCount]).toEqual([true, 1]);

@@ -14,10 +14,10 @@ export const COLORS: Readonly<Record<Component, string>> = { cpu: '#4c78a8', gpu
 const LABELS: Readonly<Record<Component, string>> = { cpu: 'CPU', gpu: 'GPU', ram: 'RAM' };
 const series = (c: Component): Series => ({ key: c, label: LABELS[c], color: COLORS[c] });
 
-/** A unit that keeps the largest value of a chart between 1 and 1000 where possible. */
+/** A unit that keeps the largest value of a chart readable (≥ 0.1 Wh in Wh, smaller in J). */
 function energyUnit(maxKWh: number): { label: string; perKWh: number } {
   if (maxKWh >= 1) return { label: 'kWh', perKWh: 1 };
-  if (maxKWh * 1000 >= 1) return { label: 'Wh', perKWh: 1000 };
+  if (maxKWh * 1000 >= 0.1) return { label: 'Wh', perKWh: 1000 };
   return { label: 'J', perKWh: 3.6e6 };
 }
 

@@ -1,0 +1,313 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CSV_COLUMNS, formatCsvLine, toCsvRow, toJsonRecord } from '../../src/reporters/index.js';
+import { EmissionsTracker } from '../../src/tracker.js';
+import type { Boundary, ComponentBoundary, EmissionsData } from '../../src/types.js';
+import { CHROMIUM, hasChromium, runCli, tempDir } from './helpers.js';
+
+const J = 3.6e6;
+
+const comp = (component: 'cpu' | 'gpu' | 'ram', source: string): ComponentBoundary => ({
+  component,
+  source,
+  kind: source === 'none' ? 'none' : source === 'nvml' ? 'measured' : 'estimated',
+  devices: [],
+  scope: 'machine',
+  pueApplied: false,
+});
+const BOUNDARY: Boundary = { cpu: comp('cpu', 'cpu-tdp'), gpu: comp('gpu', 'nvml'), ram: comp('ram', 'ram-dimm'), pue: 1, emissionsScope: 'operational' };
+
+/** A cumulative result with the given energies (J) and intensity, every other field plausible. */
+function data(projectName: string, runId: string, durationS: number, j: { cpu: number; gpu: number; ram: number }, gPerKWh: number): EmissionsData {
+  const kWh = (j.cpu + j.gpu + j.ram) / J;
+  return {
+    timestamp: `2026-01-01T00:00:${String(Math.round(durationS)).padStart(2, '0')}`,
+    projectName,
+    runId,
+    experimentId: 'e',
+    experimentName: 'base',
+    durationS,
+    emissionsKg: (kWh * gPerKWh) / 1000,
+    emissionsRateKgPerS: (kWh * gPerKWh) / 1000 / durationS,
+    cpuPowerW: j.cpu / durationS,
+    gpuPowerW: j.gpu / durationS,
+    ramPowerW: j.ram / durationS,
+    cpuEnergyKWh: j.cpu / J,
+    gpuEnergyKWh: j.gpu / J,
+    ramEnergyKWh: j.ram / J,
+    energyConsumedKWh: kWh,
+    waterConsumedL: 0,
+    countryName: 'France',
+    countryIsoCode: 'FRA',
+    region: '',
+    cloudProvider: '',
+    cloudRegion: '',
+    os: 'Linux',
+    nodeVersion: 'v20',
+    trackerVersion: 'wattprint 0.1.0',
+    cpuCount: 2,
+    cpuModel: 'Test CPU',
+    gpuCount: j.gpu > 0 ? 1 : 0,
+    gpuModel: j.gpu > 0 ? '1 x NVIDIA H200' : '',
+    ramTotalSizeGB: 16,
+    trackingMode: 'machine',
+    cpuUtilizationPercent: 50,
+    gpuUtilizationPercent: 0,
+    ramUtilizationPercent: 10,
+    ramUsedGB: 1,
+    onCloud: 'N',
+    pue: 1,
+    wue: 0,
+    intensityGPerKWh: gPerKWh,
+    intensitySource: 'test',
+    boundary: BOUNDARY,
+  };
+}
+
+/**
+ * Run A (project "alpha"): three cumulative rows 10 s apart, CPU at 20, 40 then 10 W, RAM at 5 W.
+ * Run B (alpha): one row, 5 s of CPU 30 W + GPU 100 W + RAM 5 W. Run C (beta): two rows, GPU 200 then 300 W.
+ */
+function fixture(): EmissionsData[] {
+  const a = [
+    data('alpha', 'run-a', 10, { cpu: 200, gpu: 0, ram: 50 }, 50),
+    data('alpha', 'run-a', 20, { cpu: 600, gpu: 0, ram: 100 }, 50),
+    data('alpha', 'run-a', 30, { cpu: 700, gpu: 0, ram: 150 }, 50),
+  ];
+  const b = [data('alpha', 'run-b', 5, { cpu: 150, gpu: 500, ram: 25 }, 50)];
+  const c = [data('beta', 'run-c', 4, { cpu: 0, gpu: 800, ram: 0 }, 400), data('beta', 'run-c', 8, { cpu: 0, gpu: 2000, ram: 0 }, 400)];
+  return [...a, ...b, ...c];
+}
+
+function writeCsv(dir: string, rows: EmissionsData[]): string {
+  const file = join(dir, 'emissions.csv');
+  writeFileSync(file, [CSV_COLUMNS, ...rows.map(toCsvRow)].map((r) => formatCsvLine(r)).join(''));
+  return file;
+}
+
+function writeJsonl(dir: string, rows: EmissionsData[]): string {
+  const file = join(dir, 'emissions.jsonl');
+  writeFileSync(file, rows.map((r) => `${JSON.stringify(toJsonRecord(r, { phase: 'flush', onCsvWrite: 'append' }))}\n`).join(''));
+  return file;
+}
+
+/** A wattprint-report.json (docs/report-schema.json) reduced to what the CLI reads: 10 calls, two names. */
+function reportFixture() {
+  return {
+    schemaVersion: '1.0.0',
+    run: { projectName: 'svc', experimentId: 'e', experimentName: 'base', runId: 'run-r', startTime: '2026-01-01T00:00:00.000Z', endTime: null, durationS: 60, trackingMode: 'process' },
+    operationalConditions: { pue: 1, location: { countryName: 'France', region: null }, carbonIntensity: { gPerKWh: 200, source: 'test', year: 2023 } },
+    results: {
+      run: { energyJ: 3600, cpuEnergyJ: 2400, gpuEnergyJ: 0, ramEnergyJ: 1200, emissionsKg: 0.0002, waterL: 0 },
+      perRequest: { requests: 10, meanEnergyJ: 2, requestsPerKWh: 1.8e6, meanEmissionsKg: 1.11e-7 },
+      calls: {
+        count: 10, energyJ: 20, meanEnergyJ: 2, p50EnergyJ: 1.8, p95EnergyJ: 3.5, meanEmissionsKg: 1.11e-7, requestsPerKWh: 1.8e6,
+        energyHistogramJ: [
+          { lowJ: 1, highJ: 1.5, count: 3 },
+          { lowJ: 1.5, highJ: 2.5, count: 5 },
+          { lowJ: 2.5, highJ: 4, count: 2 },
+        ],
+      },
+      byName: [
+        { name: 'chat', count: 7, energyJ: 16, meanEnergyJ: 16 / 7, p50EnergyJ: 2, p95EnergyJ: 3.5 },
+        { name: 'embed', count: 3, energyJ: 4, meanEnergyJ: 4 / 3, p50EnergyJ: 1.2, p95EnergyJ: 1.6 },
+      ],
+    },
+  };
+}
+
+describe('wattprint report (terminal summary)', () => {
+  it('gives totals per project and run, the energy split, g/kWh and a project total', async () => {
+    const file = writeCsv(tempDir(), fixture());
+    const r = await runCli(['report', file]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`wattprint report: ${file} (csv, 6 rows, 3 runs in 2 projects)`);
+    const lines = r.stdout.split('\n');
+    const line = (start: RegExp) => lines.find((l) => start.test(l)) ?? '';
+    // Run A: 850 J = 0.236 Wh, CPU 700/850 = 82 %, RAM 18 %, 50 g/kWh.
+    expect(line(/^ {2}run-a /)).toMatch(/run-a\s+2026-01-01T00:00:10\s+3\s+30 s\s+0\.236 Wh\s+82 %\s+0 %\s+18 %\s+11\.8 mg\s+50$/);
+    // Run B: 675 J, GPU 74 %.
+    expect(line(/^ {2}run-b /)).toMatch(/run-b\s+\S+\s+1\s+5 s\s+0\.188 Wh\s+22 %\s+74 %\s+3\.7 %\s+9\.38 mg\s+50$/);
+    // Project alpha total: 1525 J = 0.424 Wh.
+    expect(lines[lines.findIndex((l) => l.startsWith('project alpha')) + 4]).toMatch(/^ {2}total\s+4\s+35 s\s+0\.424 Wh/);
+    expect(line(/^ {2}run-c /)).toMatch(/run-c\s+\S+\s+2\s+8 s\s+0\.556 Wh\s+0 %\s+100 %\s+0 %\s+222 mg\s+400$/);
+  });
+
+  it('reads emissions.jsonl the same way', async () => {
+    const dir = tempDir();
+    const csv = await runCli(['report', writeCsv(dir, fixture())]);
+    const jsonl = await runCli(['report', writeJsonl(dir, fixture())]);
+    expect(jsonl.code).toBe(0);
+    const body = (s: string) => s.split('\n').slice(1).join('\n');
+    expect(body(jsonl.stdout)).toBe(body(csv.stdout));
+  });
+
+  it('exits 2 with one line for a missing file or a file that is not an output of wattprint', async () => {
+    const dir = tempDir();
+    const missing = await runCli(['report', join(dir, 'nope.csv')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe(`wattprint: cannot read ${join(dir, 'nope.csv')}: no such file\n`);
+    const other = join(dir, 'other.csv');
+    writeFileSync(other, 'a,b\n1,2\n');
+    const bad = await runCli(['report', other]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^wattprint: .*other\.csv: no 'duration' column in the header; expected emissions\.csv/);
+    expect(bad.stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+});
+
+describe.skipIf(!hasChromium)('wattprint report --html in headless Chromium', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+  afterAll(async () => browser?.close());
+
+  /** Loads a page and returns it with the console errors and every request it made. */
+  async function open(file: string) {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('request', (req) => requests.push(req.url()));
+    await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+    return { page, errors, requests };
+  }
+
+  it('draws power over time per run, energy and emissions per run, self-contained', async () => {
+    const dir = tempDir();
+    const html = join(dir, 'report.html');
+    const r = await runCli(['report', writeCsv(dir, fixture()), '--html', html]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(`wattprint: wrote ${html}\n`);
+    const text = readFileSync(html, 'utf8');
+    expect(text).not.toMatch(/<script|<link|@import|url\(|src=/i);
+
+    const { page, errors, requests } = await open(html);
+    expect(errors).toEqual([]);
+    expect(requests).toEqual([pathToFileURL(html).href]);
+
+    const power = await page.$$eval('svg[data-chart="power"]', (svgs) =>
+      svgs.map((s) => ({
+        run: s.getAttribute('data-run'),
+        series: [...s.querySelectorAll('path[data-series]')].map((p) => p.getAttribute('data-series')),
+        points: Object.fromEntries(
+          [...new Set([...s.querySelectorAll('circle[data-series]')].map((c) => c.getAttribute('data-series')!))].map((k) => [
+            k,
+            [...s.querySelectorAll(`circle[data-series="${k}"]`)].map((c) => [Number(c.getAttribute('data-x')), Number(c.getAttribute('data-y'))]),
+          ]),
+        ),
+      })),
+    );
+    expect(power.map((p) => p.run)).toEqual(['run-a', 'run-b', 'run-c']);
+    expect(power[0]!.series).toEqual(['cpu', 'ram']);
+    const close = (got: number[][], want: number[][]) => got.forEach((g, i) => g.forEach((v, j) => expect(v).toBeCloseTo(want[i]![j]!, 9)));
+    close(power[0]!.points.cpu!, [[10, 20], [20, 40], [30, 10]]);
+    close(power[0]!.points.ram!, [[10, 5], [20, 5], [30, 5]]);
+    expect(power[1]!.series).toEqual(['cpu', 'gpu', 'ram']);
+    close(power[1]!.points.gpu!, [[5, 100]]);
+    expect(power[2]!.series).toEqual(['gpu']);
+    close(power[2]!.points.gpu!, [[4, 200], [8, 300]]);
+
+    const energy = await page.$$eval('svg[data-chart="energy-per-run"] g[data-category]', (gs) =>
+      gs.map((g) => ({ run: g.getAttribute('data-category'), bars: [...g.querySelectorAll('rect')].map((x) => [x.getAttribute('data-series'), Number(x.getAttribute('data-value'))]) })),
+    );
+    // Largest run total 2000 J = 0.556 Wh: the chart is in Wh.
+    expect(energy.map((e) => e.run)).toEqual(['run-a', 'run-b', 'run-c']);
+    expect(energy[0]!.bars.map((b) => b[0])).toEqual(['cpu', 'ram']);
+    expect(energy[0]!.bars[0]![1]).toBeCloseTo(700 / 3600, 9);
+    expect(energy[1]!.bars.map((b) => b[0])).toEqual(['cpu', 'gpu', 'ram']);
+    expect(energy[2]!.bars).toHaveLength(1);
+    expect(energy[2]!.bars[0]![1]).toBeCloseTo(2000 / 3600, 9);
+
+    const emissions = await page.$$eval('svg[data-chart="emissions-per-run"] rect[data-value]', (rs) => rs.map((x) => Number(x.getAttribute('data-value'))));
+    // mg CO2eq: run C = 2000 J × 400 g/kWh.
+    expect(emissions).toHaveLength(3);
+    expect(emissions[2]).toBeCloseTo(((2000 / J) * 400) * 1000, 6);
+    expect(await page.$$('svg[data-chart^="request-energy"]')).toHaveLength(0);
+    // Every chart is drawn with a real size.
+    const sizes = await page.$$eval('svg[data-chart]', (svgs) => svgs.map((s) => s.getBoundingClientRect().height));
+    for (const h of sizes) expect(h).toBeGreaterThan(100);
+  });
+
+  it('draws the per-request energy histogram of a report that carries buckets, and quantiles per call name', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'wattprint-report.json');
+    writeFileSync(file, JSON.stringify(reportFixture()));
+    const html = join(dir, 'report.html');
+    const r = await runCli(['report', file, '--html', html]);
+    expect(r.code).toBe(0);
+    // 'all requests' (with perRequest's requests/kWh), then one line per name.
+    expect(r.stdout).toMatch(/^ {2}all requests\s+10\s+2 J\s+1\.8 J\s+3\.5 J\s+0\.111 mg\s+1800000$/m);
+    expect(r.stdout).toMatch(/^ {2}chat\s+7\s+2\.29 J\s+2 J\s+3\.5 J\s+–\s+–$/m);
+    expect(r.stdout).toMatch(/^ {2}embed\s+3\s+1\.33 J/m);
+    const { page, errors } = await open(html);
+    expect(errors).toEqual([]);
+    const hist = await page.$$eval('svg[data-chart="request-energy"] rect[data-bin]', (rs) =>
+      rs.map((x) => [Number(x.getAttribute('data-from')), Number(x.getAttribute('data-to')), Number(x.getAttribute('data-count'))]),
+    );
+    expect(hist).toEqual([
+      [1, 1.5, 3],
+      [1.5, 2.5, 5],
+      [2.5, 4, 2],
+    ]);
+    const names = await page.$$eval('svg[data-chart^="request-energy"]', (svgs) => svgs.map((x) => [x.getAttribute('data-chart'), x.getAttribute('data-name')]));
+    expect(names).toEqual([
+      ['request-energy', 'all requests'],
+      ['request-energy-quantiles', 'chat'],
+      ['request-energy-quantiles', 'embed'],
+    ]);
+  });
+
+  it('draws the per-request energy of a wattprint-report.json written by a tracker that wrapped calls', async () => {
+    const out = tempDir();
+    const tracker = new EmissionsTracker({ outputDir: out, saveToJson: true, measurePowerSecs: 0.05, native: false, handleSignals: false, countryIsoCode: 'FRA', forceCpuPowerW: 50 });
+    tracker.start();
+    const infer = tracker.wrap(async (ms: number) => {
+      const end = Date.now() + ms;
+      while (Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+      return ms;
+    }, { name: 'infer' });
+    for (let i = 0; i < 6; i++) await infer(20 + 10 * i);
+    await tracker.stop();
+    const reportFile = join(out, 'wattprint-report.json');
+    const report = JSON.parse(readFileSync(reportFile, 'utf8'));
+    const html = join(out, 'report.html');
+    const r = await runCli(['report', reportFile, '--html', html]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('(report, 1 row, 1 run in 1 project)');
+    expect(r.stdout).toMatch(/^requests\s+count\s+mean energy\s+p50\s+p95\s+CO2eq per request\s+requests per kWh$/m);
+    expect(r.stdout).toMatch(/^ {2}all requests\s+6\s+\S+ (J|mJ|Wh)/m);
+
+    const { page, errors, requests } = await open(html);
+    expect(errors).toEqual([]);
+    expect(requests).toHaveLength(1);
+    const charts = await page.$$('svg[data-chart^="request-energy"]');
+    expect(charts).toHaveLength(1);
+    const kind = await charts[0]!.getAttribute('data-chart');
+    if (kind === 'request-energy') {
+      // A histogram from the report's buckets: the counts add up to the requests.
+      const counts = await page.$$eval('svg[data-chart="request-energy"] rect[data-count]', (rs) => rs.map((x) => Number(x.getAttribute('data-count'))));
+      expect(counts.reduce((a, b) => a + b, 0)).toBe(6);
+    } else {
+      // Quantiles only: mean, p50 and p95 bars with the report's values.
+      const bars = await page.$$eval('svg[data-chart="request-energy-quantiles"] g[data-category]', (gs) =>
+        gs.map((g) => [g.getAttribute('data-category'), Number(g.querySelector('rect')?.getAttribute('data-value') ?? NaN)]),
+      );
+      expect(bars.map((b) => b[0])).toEqual(['mean', 'p50', 'p95']);
+      const calls = report.results.calls;
+      const unit = Math.max(calls.meanEnergyJ, calls.p50EnergyJ, calls.p95EnergyJ) >= 1 ? 1 : 1000;
+      expect(bars[0]![1]).toBeCloseTo(calls.meanEnergyJ * unit, 9);
+      expect(bars[2]![1]).toBeCloseTo(calls.p95EnergyJ * unit, 9);
+    }
+    // The run itself: one row, so one power chart with one point per accounted component.
+    expect(await page.$$('svg[data-chart="power"]')).toHaveLength(1);
+  });
+});
