@@ -52,9 +52,9 @@ export async function monitorCommand(given: EmissionsTrackerOptions, flags: Moni
   let inFlight: Promise<void> = Promise.resolve();
   const tick = () => {
     inFlight = inFlight.then(async () => {
-      const d = (await tracker.flush()) as EmissionsData | undefined;
-      if (d && !quiet) io.stdout.write(`${formatRow(d, prev)}\n`);
-      if (d) prev = d;
+      const d = await tracker.flush();
+      if (!quiet) io.stdout.write(`${formatRow(d, prev)}\n`);
+      prev = d;
     });
   };
   const timer = setInterval(tick, flags.interval * 1000);
@@ -75,8 +75,8 @@ export async function monitorCommand(given: EmissionsTrackerOptions, flags: Moni
     process.on(s, ignore);
   }
   await inFlight.catch(() => {});
-  const final = (await tracker.stop()) as EmissionsData | undefined;
-  if (!quiet && final) {
+  const final = await tracker.stop();
+  if (!quiet) {
     io.stdout.write(`${formatRow(final, prev)}\n`);
     io.stderr.write(`wattprint: stopped (${reason === 'duration' ? `after --duration ${flags.duration} s` : reason})\n${formatResult(final)}\n`);
     const files = outputFiles(tracker.options);

@@ -86,6 +86,19 @@ export async function runCommand(argv: readonly string[], given: EmissionsTracke
   });
   tracker.on('error', (e: Error) => say(`wattprint: error: ${oneLine(e)}`));
 
+  // Listen before spawning: a signal in between must reach the command, not kill wattprint alone.
+  let received: NodeJS.Signals | undefined;
+  let childDone = false;
+  let forwardTo: ((signal: NodeJS.Signals) => void) | undefined;
+  const forward = (signal: NodeJS.Signals) => {
+    received = signal;
+    forwardTo?.(signal);
+  };
+  for (const s of FORWARDED) process.on(s, forward);
+  const unlisten = () => {
+    for (const s of FORWARDED) process.off(s, forward);
+  };
+
   const child = spawn(file, args, { stdio: 'inherit' });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
@@ -94,23 +107,29 @@ export async function runCommand(argv: readonly string[], given: EmissionsTracke
     child.once('spawn', () => resolve(undefined));
     child.once('error', (e) => resolve(e as NodeJS.ErrnoException));
   });
-  if (spawnError) throw spawnFailure(file, spawnError);
+  if (spawnError) {
+    unlisten();
+    throw spawnFailure(file, spawnError);
+  }
   // Later errors (a failed kill) must not crash the CLI; the exit status still arrives.
   child.on('error', (e) => say(`wattprint: error: ${oneLine(e)}`));
-
-  tracker.start();
-  let received: NodeJS.Signals | undefined;
-  let childDone = false;
-  const forward = (signal: NodeJS.Signals) => {
-    received = signal;
+  forwardTo = (signal) => {
     if (!childDone) child.kill(signal);
   };
-  for (const s of FORWARDED) process.on(s, forward);
-  const sampleNow = (tracker as unknown as { _sampleNow?: () => unknown })._sampleNow;
+  if (received) child.kill(received);
+
+  try {
+    tracker.start();
+  } catch (error) {
+    // Never leave the command running untracked behind a failed wattprint.
+    child.kill('SIGTERM');
+    unlisten();
+    throw error;
+  }
   const timer = status
     ? setInterval(() => {
         // Sampling once a second keeps the live figures fresh even with a long --measure-power-secs.
-        if (typeof sampleNow === 'function') sampleNow.call(tracker);
+        tracker._sampleNow();
         status.render();
       }, 1000)
     : undefined;
@@ -120,11 +139,11 @@ export async function runCommand(argv: readonly string[], given: EmissionsTracke
   childDone = true;
   if (timer) clearInterval(timer);
   status?.clear();
-  let data: EmissionsData | undefined;
+  let data: EmissionsData;
   try {
-    data = (await tracker.stop()) as EmissionsData | undefined;
+    data = await tracker.stop();
   } finally {
-    for (const s of FORWARDED) process.off(s, forward);
+    unlisten();
   }
 
   const signo = signal ? (osConstants.signals as Record<string, number>)[signal] : undefined;
@@ -135,7 +154,7 @@ export async function runCommand(argv: readonly string[], given: EmissionsTracke
   } else if (!quiet) {
     io.stderr.write(`wattprint: \`${cmd}\` exited with code ${code}\n`);
   }
-  if (!quiet && data) {
+  if (!quiet) {
     io.stderr.write(`${formatResult(data)}\n`);
     const files = outputFiles(tracker.options);
     if (files.length > 0) io.stderr.write(`  files      ${files.join(', ')}\n`);

@@ -136,6 +136,16 @@ describe('wattprint report (terminal summary)', () => {
     expect(line(/^ {2}run-c /)).toMatch(/run-c\s+\S+\s+2\s+8 s\s+0\.556 Wh\s+0 %\s+100 %\s+0 %\s+222 mg\s+400$/);
   });
 
+  it('round-trips project names that CSV must quote or guard against formulas', async () => {
+    const name = '=evil, "quoted" project';
+    const dir = tempDir();
+    const csv = await runCli(['report', writeCsv(dir, [data(name, 'run-q', 3, { cpu: 30, gpu: 0, ram: 0 }, 100)])]);
+    expect(csv.code).toBe(0);
+    expect(csv.stdout).toContain(`project ${name} (1 run)`);
+    const jsonl = await runCli(['report', writeJsonl(dir, [data(name, 'run-q', 3, { cpu: 30, gpu: 0, ram: 0 }, 100)])]);
+    expect(jsonl.stdout).toContain(`project ${name} (1 run)`);
+  });
+
   it('reads emissions.jsonl the same way', async () => {
     const dir = tempDir();
     const csv = await runCli(['report', writeCsv(dir, fixture())]);
@@ -276,6 +286,8 @@ describe.skipIf(!hasChromium)('wattprint report --html in headless Chromium', ()
       return ms;
     }, { name: 'infer' });
     for (let i = 0; i < 6; i++) await infer(20 + 10 * i);
+    // Calls are attributed at the next sample; let one happen before stopping.
+    await new Promise((r) => setTimeout(r, 300));
     await tracker.stop();
     const reportFile = join(out, 'wattprint-report.json');
     const report = JSON.parse(readFileSync(reportFile, 'utf8'));
@@ -283,7 +295,7 @@ describe.skipIf(!hasChromium)('wattprint report --html in headless Chromium', ()
     const r = await runCli(['report', reportFile, '--html', html]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('(report, 1 row, 1 run in 1 project)');
-    expect(r.stdout).toMatch(/^requests\s+count\s+mean energy\s+p50\s+p95\s+CO2eq per request\s+requests per kWh$/m);
+    expect(r.stdout).toMatch(/^ {2}requests\s+count\s+mean energy\s+p50\s+p95\s+CO2eq per request\s+requests per kWh$/m);
     expect(r.stdout).toMatch(/^ {2}all requests\s+6\s+\S+ (J|mJ|Wh)/m);
 
     const { page, errors, requests } = await open(html);

@@ -62,3 +62,36 @@ describe('trackEmissions (TC39 standard decorators and plain wrapper)', () => {
     expect(() => trackEmissions({ pue: -1 })(() => 1)).toThrow(/`pue`/);
   });
 });
+
+describe('trackEmissions({ tracker }) attributes calls to a running tracker', () => {
+  it('emits a CallRecord per decorated call with the given name', async () => {
+    const { EmissionsTracker } = await import('../../src/tracker.js');
+    const { FakePowerSource, ManualClock } = await import('../../src/testing/index.js');
+    const clock = new ManualClock();
+    const tracker = new EmissionsTracker({
+      sources: { cpu: [new FakePowerSource({ component: 'cpu', powerW: 100, clock })], gpu: [], ram: [] },
+      saveToFile: false,
+      handleSignals: false,
+      clock: clock.now,
+      forceCarbonIntensityGPerKWh: 0,
+    });
+    class Handler {
+      @trackEmissions({ tracker, name: 'generate', tokens: (r: unknown) => ({ outputTokens: (r as string).length }) })
+      async generate(prompt: string) {
+        clock.advance(500);
+        return prompt.repeat(2);
+      }
+    }
+    const records: Array<{ name: string; energyJ: number; outputTokens?: number }> = [];
+    tracker.on('call', (c) => records.push(c));
+    tracker.start();
+    await expect(new Handler().generate('abc')).resolves.toBe('abcabc');
+    clock.advance(500);
+    await tracker.stop();
+    expect(records).toHaveLength(1);
+    expect(records[0]!.name).toBe('generate');
+    expect(records[0]!.outputTokens).toBe(6);
+    // 100 W for the 0.5 s the call was in flight; the other 0.5 s is idle.
+    expect(records[0]!.energyJ).toBeCloseTo(50, 6);
+  });
+});

@@ -54,31 +54,30 @@ export interface ReportInput {
 const bad = (where: string, what: string) =>
   new CliError(`${where}: ${what}; expected emissions.csv, emissions.jsonl or wattprint-report.json written by wattprint or CodeCarbon`, EXIT.USAGE);
 
-function num(rec: Record<string, unknown>, key: string, where: string, required = true): number {
+function num(rec: Record<string, unknown>, key: string, where: string): number {
   const v = rec[key];
-  if ((v === undefined || v === null || v === '') && !required) return 0;
   const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
   if (!Number.isFinite(n)) throw bad(where, `column '${key}' is ${v === undefined ? 'missing' : `not a number (${JSON.stringify(v)})`}`);
   return n;
 }
 
-function str(rec: Record<string, unknown>, key: string): string | undefined {
+function str(rec: Record<string, unknown>, key: string, csv: boolean): string | undefined {
   const v = rec[key];
   if (v === undefined || v === null || v === '') return undefined;
-  // Undo the CSV formula guard (a leading ' before = + - @).
   const s = String(v);
-  return /^'[=+\-@\t\r]/.test(s) ? s.slice(1) : s;
+  // Undo the CSV's formula guard (a ' before a leading = + - @); JSON text carries none.
+  return csv && /^'[=+\-@\t\r]/.test(s) ? s.slice(1) : s;
 }
 
 /** A row from a record keyed by CodeCarbon's snake_case column names (CSV and JSONL alike). */
-export function rowFromRecord(rec: Record<string, unknown>, where: string): ResultRow {
+export function rowFromRecord(rec: Record<string, unknown>, where: string, csv = false): ResultRow {
   const cpu = num(rec, 'cpu_energy', where);
   const gpu = num(rec, 'gpu_energy', where);
   const ram = num(rec, 'ram_energy', where);
   const row: Record<string, unknown> = {
-    timestamp: str(rec, 'timestamp') ?? '',
-    projectName: str(rec, 'project_name') ?? '(no project)',
-    runId: str(rec, 'run_id') ?? '(no run id)',
+    timestamp: str(rec, 'timestamp', csv) ?? '',
+    projectName: str(rec, 'project_name', csv) ?? '(no project)',
+    runId: str(rec, 'run_id', csv) ?? '(no run id)',
     durationS: num(rec, 'duration', where),
     emissionsKg: num(rec, 'emissions', where),
     cpuEnergyKWh: cpu,
@@ -97,7 +96,7 @@ export function rowFromRecord(rec: Record<string, unknown>, where: string): Resu
     ['intensitySource', 'intensity_source'],
   ];
   for (const [field, key] of opt) {
-    const v = str(rec, key);
+    const v = str(rec, key, csv);
     if (v !== undefined) row[field] = v;
   }
   if (rec.pue !== undefined && rec.pue !== '') row.pue = num(rec, 'pue', where);
@@ -116,7 +115,7 @@ function fromCsv(text: string, path: string): ResultRow[] {
     if (cells.length === 1 && cells[0] === '') return [];
     const rec: Record<string, string> = {};
     header.forEach((h, j) => (rec[h] = cells[j] ?? ''));
-    return [rowFromRecord(rec, `${path}:${i + 2}`)];
+    return [rowFromRecord(rec, `${path}:${i + 2}`, true)];
   });
 }
 
@@ -212,33 +211,6 @@ function fromReport(text: string, path: string): { rows: ResultRow[]; requests: 
     intensity_source: intensity.source,
   };
   return { rows: [rowFromRecord(rec, `${path} (run totals)`)], requests: requestsFromReport(report) };
-}
-
-/** A row from an EmissionsData-shaped (camelCase) object. */
-export function rowFromCamel(v: Record<string, unknown>, where: string): ResultRow {
-  const snake: Record<string, unknown> = {
-    timestamp: v.timestamp,
-    project_name: v.projectName,
-    run_id: v.runId,
-    experiment_name: v.experimentName,
-    task_name: v.taskName,
-    duration: v.durationS,
-    emissions: v.emissionsKg,
-    cpu_energy: v.cpuEnergyKWh,
-    gpu_energy: v.gpuEnergyKWh,
-    ram_energy: v.ramEnergyKWh,
-    energy_consumed: v.energyConsumedKWh,
-    country_name: v.countryName,
-    region: v.region,
-    tracking_mode: v.trackingMode,
-    cpu_model: v.cpuModel,
-    gpu_model: v.gpuModel,
-    pue: v.pue,
-    intensity_g_per_kwh: v.intensityGPerKWh,
-    intensity_source: v.intensitySource,
-    boundary: v.boundary,
-  };
-  return rowFromRecord(snake, where);
 }
 
 /** Reads any of the three output formats; the extension decides, else the content. */
