@@ -210,7 +210,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       const probe = this.selection?.probes[c];
       if (!s)
         return { component: c, source: 'none', kind: 'none', devices: [], scope: this.options.trackingMode, pueApplied: false, note: this.noneNote(c) };
-      const note = (s as PowerSource & { boundaryNote?: string }).boundaryNote;
+      const note = (s as PowerSource & { boundaryNote?: string }).boundaryNote ?? (probe?.ok ? probe.note : undefined);
       return {
         component: c,
         source: s.id,
@@ -292,6 +292,8 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
 
   /** Aggregates over the wrapped calls so far (all names, or one). */
   callStats(name?: string): CallStats {
+    // Calls that ended since the last sample are attributed by a sample; take it so they count.
+    if (this.state === 'running') this.sampleNow();
     return this.calls.callStats(name);
   }
 

@@ -7,6 +7,7 @@
  * Provided to tests (`inject(...)`) and exported to child processes (process.env):
  * - fakeNvml: { path, dir, minimalPath } (WATTPRINT_TEST_FAKE_NVML, WATTPRINT_TEST_FAKE_NVML_MINIMAL)
  * - nativeAddon: { path } (WATTPRINT_TEST_NATIVE_ADDON)
+ * It also builds dist/ when stale (see distBuild).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -118,7 +119,26 @@ function nativeAddon(): NativeAddonInfo {
   });
 }
 
+/**
+ * Integration, CLI and packaging tests run the built package: build dist/ once here, before any
+ * worker starts, when it is missing or older than src/ (`npm run build` before `npm test` makes
+ * this a no-op). Test files never build dist/ themselves, so they cannot race each other.
+ */
+function distBuild(): string | undefined {
+  const out = join(root, 'dist', 'index.js');
+  const fresh = () => mtimeMs(out) > newestSource([join(root, 'src'), join(root, 'package.json')]);
+  if (fresh()) return undefined;
+  mkdirSync(tmp, { recursive: true });
+  return withLock(join(tmp, 'dist-build.lock'), () => {
+    if (fresh()) return undefined;
+    const r = spawnSync('npx', ['--no-install', 'tsup'], { cwd: root, encoding: 'utf8', timeout: 300_000 });
+    return r.status === 0 ? undefined : `tsup failed (exit ${r.status}):\n${r.stdout}${r.stderr}`;
+  });
+}
+
 export default function setup(project: TestProject): void {
+  const distError = distBuild();
+  if (distError) console.warn(`[global-setup] dist/ build failed; tests of the built package will fail:\n${distError}`);
   const fake = fakeNvml();
   const native = nativeAddon();
   project.provide('fakeNvml', fake);

@@ -1,6 +1,6 @@
 // Runs the built package (dist/) in child processes, from ESM and CJS, as a user would.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -8,23 +8,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const root = resolve(__dirname, '../..');
 const dist = join(root, 'dist');
 
-function newestMtime(dir: string): number {
-  let max = 0;
-  const walk = (d: string) => {
-    for (const entry of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, entry.name);
-      if (entry.isDirectory()) walk(p);
-      else max = Math.max(max, statSync(p).mtimeMs);
-    }
-  };
-  walk(dir);
-  return max;
-}
-
 beforeAll(() => {
-  const stale = !existsSync(join(dist, 'index.cjs')) || statSync(join(dist, 'index.cjs')).mtimeMs < newestMtime(join(root, 'src'));
-  if (stale) execFileSync('npx', ['tsup'], { cwd: root, stdio: 'pipe' });
-}, 120_000);
+  // test/global-setup.ts builds dist/ when it is stale.
+  expect(existsSync(join(dist, 'index.cjs')), 'dist/ is missing: run npm run build').toBe(true);
+});
 
 function run(file: string, code: string, env: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'wattprint-int-'));
