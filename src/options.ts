@@ -11,6 +11,7 @@ import type {
   Reporter,
   TrackingMode,
 } from './types.js';
+import { editDistance } from './edit-distance.js';
 
 /**
  * Options of {@link EmissionsTracker}. They mirror CodeCarbon's in camelCase, with units in the
@@ -319,20 +320,6 @@ const snakeUpper = (s: string) =>
 
 /** The environment variable name of an option: `measurePowerSecs` → `WATTPRINT_MEASURE_POWER_SECS`. */
 export const envName = (option: string) => `WATTPRINT_${snakeUpper(option)}`;
-
-function editDistance(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0]!;
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j]!;
-      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length]!;
-}
 
 /** The option a misspelt name most likely means, if any. */
 export function suggestOption(name: string): string | undefined {
