@@ -95,18 +95,16 @@ export function ramModelSource(ctx: SourceContext, opts: { arch?: string } = {})
       if (!started) throw new WattprintError('STATE', 'ram-dimm source: read() called before start()');
       const nowMs = ctx.nowMs();
       const wallS = (nowMs - lastMs) / 1000;
-      let usedBytes = totalBytes - readMemInfo(ctx.procfsRoot).availableBytes;
+      // Machine mode needs no /proc read per sample: the model depends on the total size only.
       if (processMode) {
         // An unreadable tree (process gone) keeps the last known size.
         lastRssBytes = processTreeRssBytes(ctx.pid, ctx.procfsRoot) ?? lastRssBytes;
-        usedBytes = lastRssBytes;
       }
       if (wallS > 0) {
-        totalJ += (processMode ? ramPowerW(usedBytes / GIB, arch) : machineW) * wallS;
+        totalJ += (processMode ? ramPowerW(lastRssBytes / GIB, arch) : machineW) * wallS;
         lastMs = nowMs;
       }
-      const utilizationPercent = totalBytes > 0 ? (usedBytes / totalBytes) * 100 : 0;
-      return { energyJ: totalJ, devicesJ: { [device.id]: totalJ }, utilizationPercent };
+      return { energyJ: totalJ, devicesJ: { [device.id]: totalJ } };
     },
   };
 }

@@ -1,7 +1,7 @@
 // Cost of one RAPL sample: per domain, through the addon and through node:fs, on a fake powercap
 // tree (regular files), plus a real sysfs attribute as a proxy for sysfs's own open/read cost.
 // Target (issue 3): under 20 µs per RAPL domain read. Run: node test/bench/rapl.mjs [--json]
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -26,7 +26,10 @@ const bundle = join(work, 'bench-rapl.mjs');
 await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: bundle, logLevel: 'silent' });
 const m = await import(pathToFileURL(bundle).href);
 
-const native = m.loadNative({ path: join(root, 'native/build/Release/wattprint.node') });
+// A local build if there is one, else the prebuild that `npm run build` leaves (it removes native/build).
+const prebuildDir = join(root, 'native/prebuilds', `${process.platform}-${process.arch}`);
+const addonPath = [join(root, 'native/build/Release/wattprint.node'), ...(existsSync(prebuildDir) ? readdirSync(prebuildDir).map((f) => join(prebuildDir, f)) : [])].find((p) => existsSync(p));
+const native = m.loadNative({ path: addonPath ?? join(root, 'native/build/Release/wattprint.node') });
 if (!native.binding) {
   console.error('addon not built (npm run build:native):', JSON.stringify(native.errors));
   process.exit(1);

@@ -60,6 +60,7 @@ const start = startLatency();
 console.log(`start(): first ${start.firstMs.toFixed(2)} ms, then median ${start.medianMs.toFixed(3)} ms, p95 ${start.p95Ms.toFixed(3)} ms`);
 const fake = new FakePowerSource({ component: 'cpu', powerW: 50 });
 cpuPerSample('fake sources: tracker bookkeeping only', { sources: { cpu: [fake], gpu: [], ram: [] } }, 100_000);
-cpuPerSample('default chain on this machine', {}, 20_000);
+cpuPerSample('default chain on this machine, machine mode', {}, 20_000);
+cpuPerSample('default chain on this machine, process mode', { trackingMode: 'process' }, 5_000);
 const marks = memoryAfterSamples(100_000);
 console.log(`heap growth after 25k/50k/75k/100k samples: ${marks.map((b) => `${(b / 1024).toFixed(0)} KiB`).join(' / ')}`);

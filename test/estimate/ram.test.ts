@@ -64,7 +64,6 @@ describe('ramModelSource', () => {
     advance(10_000);
     const r = source.read();
     expect(r.energyJ).toBeCloseTo(200, 9);
-    expect(r.utilizationPercent).toBeCloseTo(25, 9);
     advance(500);
     expect(source.read().energyJ).toBeCloseTo(210, 9);
   });
@@ -81,7 +80,6 @@ describe('ramModelSource', () => {
     // 40 GiB → 4 DIMMs → 20 W for 2 s.
     const r = source.read();
     expect(r.energyJ).toBeCloseTo(40, 9);
-    expect(r.utilizationPercent).toBeCloseTo((40 / 64) * 100, 9);
     // The child exits: 30 GiB → 4 DIMMs → 20 W; then 1 GiB → floor 10 W.
     f.remove(101);
     advance(1000);
