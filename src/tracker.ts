@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
 import { WattprintError, toError } from './errors.js';
 import { describeHardware, type HardwareInfo } from './hardware.js';
+import { onProcessEnd } from './exit-hooks.js';
 import { CallTracker, type Baseline, type CallRecord, type CallStats, type LabelValue, type WattprintReport, type WrapOptions } from './inference/index.js';
 import { offlineIntensityProvider, WORLD_AVERAGE_G_PER_KWH } from './intensity/index.js';
 import { resolveOptions, type EmissionsTrackerOptions, type ResolvedOptions } from './options.js';
@@ -113,7 +114,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
   private finalData?: EmissionsData;
   private stopPromise?: Promise<EmissionsData>;
   private readonly warnedCodes = new Set<string>();
-  private exitHooks: Array<() => void> = [];
+  private removeExitHook?: () => void;
   private readonly calls: CallTracker;
 
   /**
@@ -630,26 +631,14 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
 
   private installExitHooks(): void {
     if (!this.options.handleSignals) return;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (this.state === 'running') this.stop().catch(() => {});
-      this.removeExitHooks();
-      // Re-raise only if nobody else handles the signal, so the default (exit) still happens.
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    };
-    const onExit = () => {
+    this.removeExitHook = onProcessEnd(() => {
       if (this.state === 'running') this.finish();
-    };
-    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-      const h = () => onSignal(sig);
-      process.on(sig, h);
-      this.exitHooks.push(() => process.off(sig, h));
-    }
-    process.on('exit', onExit);
-    this.exitHooks.push(() => process.off('exit', onExit));
+    });
   }
 
   private removeExitHooks(): void {
-    for (const off of this.exitHooks.splice(0)) off();
+    this.removeExitHook?.();
+    this.removeExitHook = undefined;
   }
 
   private assertStarted(method: string): void {

@@ -95,3 +95,28 @@ describe('trackEmissions({ tracker }) attributes calls to a running tracker', ()
     expect(records[0]!.energyJ).toBeCloseTo(50, 6);
   });
 });
+
+describe('many concurrent per-call trackers', () => {
+  it('share one set of process listeners and remove it when done', async () => {
+    const before = { int: process.listenerCount('SIGINT'), exit: process.listenerCount('exit') };
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    const out = new InMemoryReporter();
+    const slow = trackEmissions({ saveToFile: false, reporters: [out], native: false, forceCarbonIntensityGPerKWh: 1 })(
+      async (i: number) => {
+        await new Promise((r) => setTimeout(r, 30));
+        return i;
+      },
+    );
+    const pending = Array.from({ length: 25 }, (_, i) => slow(i));
+    expect(process.listenerCount('SIGINT')).toBe(before.int + 1);
+    expect(await Promise.all(pending)).toEqual(Array.from({ length: 25 }, (_, i) => i));
+    await new Promise((r) => setImmediate(r));
+    process.off('warning', onWarning);
+    expect(out.rows).toHaveLength(25);
+    expect(process.listenerCount('SIGINT')).toBe(before.int);
+    expect(process.listenerCount('exit')).toBe(before.exit);
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+  });
+});
