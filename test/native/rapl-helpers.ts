@@ -1,9 +1,9 @@
 /** Shared set-up of the RAPL test files: the readers under test and a SourceContext on a fake tree. */
-import { inject } from 'vitest';
+import { afterEach, inject } from 'vitest';
 import { loadNative } from '../../src/native/load.js';
 import type { RaplBinding } from '../../src/native/rapl-binding.js';
 import type { SourceContext, TrackingMode, WattprintWarning } from '../../src/types.js';
-import type { FakeSystem } from '../fixtures/powercap/tree.js';
+import { buildSystem, type FakeSystem, type TreeSpec } from '../fixtures/powercap/tree.js';
 
 const built = inject('nativeAddon');
 
@@ -45,4 +45,18 @@ export function warnings() {
 /** Energy in µJ of `raw` counts at `euNj` per count, exact. */
 export function exactUj(raw: bigint, euNj: number): number {
   return Number(raw * BigInt(euNj)) / 1000;
+}
+
+/** A builder of fake systems that are all removed after each test. */
+export function useFakeSystems(): (spec: TreeSpec) => FakeSystem {
+  let systems: FakeSystem[] = [];
+  afterEach(() => {
+    for (const s of systems) s.cleanup();
+    systems = [];
+  });
+  return (spec) => {
+    const s = buildSystem(spec);
+    systems.push(s);
+    return s;
+  };
 }

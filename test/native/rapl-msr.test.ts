@@ -1,22 +1,13 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defaultFs, type FsLike } from '../../src/sources/powercap.js';
 import { raplCpuSource, raplRamSource, type RaplSourceOptions } from '../../src/sources/rapl.js';
 import { fsMsrReader, MSR, nativeMsrReader, readCpuIdentity, socketLeadCpus } from '../../src/sources/rapl-msr.js';
-import { buildSystem, FakeMsrCounter, writeMsr, type FakeSystem, type TreeSpec } from '../fixtures/powercap/tree.js';
-import { fakeContext, native, raplBinding, READERS, type ReaderKind } from './rapl-helpers.js';
+import { FakeMsrCounter, writeMsr, type FakeSystem, type TreeSpec } from '../fixtures/powercap/tree.js';
+import { fakeContext, native, raplBinding, READERS, type ReaderKind, useFakeSystems } from './rapl-helpers.js';
 
-let systems: FakeSystem[] = [];
-function build(spec: TreeSpec) {
-  const s = buildSystem(spec);
-  systems.push(s);
-  return s;
-}
-afterEach(() => {
-  for (const s of systems) s.cleanup();
-  systems = [];
-});
+const build = useFakeSystems();
 
 /** Unit MSR as Intel ships it: power 1/8 W, ESU 14 (61 µJ), time 976 µs. */
 const INTEL_UNITS = 0xa0e03n;

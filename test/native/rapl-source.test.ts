@@ -1,22 +1,13 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WattprintError } from '../../src/errors.js';
 import { raplCpuSource, raplRamSource, type RaplSourceOptions } from '../../src/sources/rapl.js';
 import type { SourceContext } from '../../src/types.js';
-import { buildSystem, EU, type FakeSystem, type TreeSpec } from '../fixtures/powercap/tree.js';
-import { exactUj, fakeContext, native, READERS, warnings, type ReaderKind } from './rapl-helpers.js';
+import { EU, type FakeSystem, type TreeSpec } from '../fixtures/powercap/tree.js';
+import { exactUj, fakeContext, native, READERS, warnings, type ReaderKind, useFakeSystems } from './rapl-helpers.js';
 
-let systems: FakeSystem[] = [];
-function build(spec: TreeSpec) {
-  const s = buildSystem(spec);
-  systems.push(s);
-  return s;
-}
-afterEach(() => {
-  for (const s of systems) s.cleanup();
-  systems = [];
-});
+const build = useFakeSystems();
 
 const TWO_32 = 2 ** 32;
 

@@ -1,10 +1,10 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fsZoneReader, nativeZoneReader, type ZoneReader } from '../../src/sources/powercap.js';
 import { selectZones } from '../../src/sources/rapl.js';
-import { buildSystem, EU, type FakeSystem, type TreeSpec } from '../fixtures/powercap/tree.js';
-import { raplBinding, READERS, type ReaderKind } from './rapl-helpers.js';
+import { EU, type FakeSystem, type TreeSpec } from '../fixtures/powercap/tree.js';
+import { raplBinding, READERS, type ReaderKind, useFakeSystems } from './rapl-helpers.js';
 
 const twoSockets: TreeSpec = {
   rapl: [
@@ -15,16 +15,7 @@ const twoSockets: TreeSpec = {
   mmio: [{ name: 'package-0' }],
 };
 
-let systems: FakeSystem[] = [];
-function build(spec: TreeSpec) {
-  const s = buildSystem(spec);
-  systems.push(s);
-  return s;
-}
-afterEach(() => {
-  for (const s of systems) s.cleanup();
-  systems = [];
-});
+const build = useFakeSystems();
 
 function reader(kind: ReaderKind, sys: FakeSystem): ZoneReader {
   return kind === 'native' ? nativeZoneReader(sys.powercapRoot, raplBinding()) : fsZoneReader(sys.powercapRoot);

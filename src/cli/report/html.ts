@@ -1,8 +1,8 @@
 import { VERSION } from '../../version.js';
 import type { Component } from '../../types.js';
-import { formatDurationS, formatEnergyKWh, formatMassKg, formatShare, sig } from '../format.js';
+import { formatEnergyKWh, formatMassKg } from '../format.js';
 import type { ReportInput } from './load.js';
-import { energyOf, gramsPerKWh, summarizeRuns, type RunSummary } from './model.js';
+import { energyOf, runLabel, runTotalCells, shortId, summarizeRuns, type RunSummary } from './model.js';
 import { barChart, esc, histogram, lineChart, type Series } from './svg.js';
 
 /** The most power charts one page draws (one per run, the latest runs). */
@@ -27,26 +27,9 @@ function massUnit(maxKg: number): { label: string; perKg: number } {
   return { label: 'mg CO2eq', perKg: 1e6 };
 }
 
-const shortId = (id: string) => (id.length > 13 ? `${id.slice(0, 8)}…` : id);
-
 function runsTable(runs: readonly RunSummary[]): string {
   const head = ['project', 'run', 'first row at', 'duration', 'energy', 'CPU', 'GPU', 'RAM', 'CO2eq', 'g/kWh'];
-  const rows = runs.map((r) => {
-    const t = r.total;
-    const g = gramsPerKWh(t);
-    return [
-      r.projectName,
-      shortId(r.runId) + (r.fromTasks ? ' (tasks)' : ''),
-      r.firstTimestamp,
-      formatDurationS(t.durationS),
-      formatEnergyKWh(t.energyKWh),
-      formatShare(t.cpuEnergyKWh, t.energyKWh),
-      formatShare(t.gpuEnergyKWh, t.energyKWh),
-      formatShare(t.ramEnergyKWh, t.energyKWh),
-      formatMassKg(t.emissionsKg),
-      g === undefined ? '–' : sig(g),
-    ];
-  });
+  const rows = runs.map((r) => [r.projectName, runLabel(r), r.firstTimestamp, ...runTotalCells(r)]);
   return (
     `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>` +
     rows.map((r, i) => `<tr data-run="${esc(runs[i]!.runId)}">${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('') +

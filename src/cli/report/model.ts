@@ -1,4 +1,5 @@
 import { COMPONENTS, type Component } from '../../types.js';
+import { formatDurationS, formatEnergyKWh, formatMassKg, formatShare, sig } from '../format.js';
 import type { ReportInput, ResultRow } from './load.js';
 
 /** A point of the power chart: mean power of each component over the interval that ends at `tS`. */
@@ -105,3 +106,26 @@ export function gramsPerKWh(r: ResultRow): number | undefined {
 }
 
 export { energyOf };
+
+/** A run's id for tables: shortened, marked when its totals come from task rows. */
+export function runLabel(r: RunSummary): string {
+  return shortId(r.runId) + (r.fromTasks ? ' (tasks)' : '');
+}
+
+/** A run id short enough for a table or a chart title. */
+export const shortId = (id: string): string => (id.length > 13 ? `${id.slice(0, 8)}…` : id);
+
+/** The totals columns shared by the terminal and HTML run tables: duration … g/kWh. */
+export function runTotalCells(r: RunSummary): string[] {
+  const t = r.total;
+  const g = gramsPerKWh(t);
+  return [
+    formatDurationS(t.durationS),
+    formatEnergyKWh(t.energyKWh),
+    formatShare(t.cpuEnergyKWh, t.energyKWh),
+    formatShare(t.gpuEnergyKWh, t.energyKWh),
+    formatShare(t.ramEnergyKWh, t.energyKWh),
+    formatMassKg(t.emissionsKg),
+    g === undefined ? '–' : sig(g),
+  ];
+}

@@ -1,24 +1,9 @@
 import { formatDurationS, formatEnergyKWh, formatMassKg, formatShare, sig, table } from '../format.js';
 import type { ReportInput, RequestStats } from './load.js';
-import { gramsPerKWh, summarizeRuns, type RunSummary } from './model.js';
-
-const shortId = (id: string) => (id.length > 13 ? `${id.slice(0, 8)}…` : id);
+import { runLabel, runTotalCells, shortId, summarizeRuns, type RunSummary } from './model.js';
 
 function runRow(r: RunSummary): string[] {
-  const t = r.total;
-  const g = gramsPerKWh(t);
-  return [
-    shortId(r.runId) + (r.fromTasks ? ' (tasks)' : ''),
-    r.firstTimestamp,
-    String(r.snapshots.length + r.tasks.length),
-    formatDurationS(t.durationS),
-    formatEnergyKWh(t.energyKWh),
-    formatShare(t.cpuEnergyKWh, t.energyKWh),
-    formatShare(t.gpuEnergyKWh, t.energyKWh),
-    formatShare(t.ramEnergyKWh, t.energyKWh),
-    formatMassKg(t.emissionsKg),
-    g === undefined ? '–' : sig(g),
-  ];
+  return [runLabel(r), r.firstTimestamp, String(r.snapshots.length + r.tasks.length), ...runTotalCells(r)];
 }
 
 /** Per-request figures in words, from the report's call statistics. */
