@@ -88,3 +88,20 @@ describe('built package', () => {
     expect(csv[1]!.split(',')).toHaveLength(38);
   });
 });
+
+describe('the README demo (examples/demo.mjs)', () => {
+  it('tracks the shipped workload and prints what it measured', () => {
+    const out = mkdtempSync(join(tmpdir(), 'wattprint-demo-'));
+    const r = spawnSync(process.execPath, [join(root, 'examples', 'demo.mjs'), '--seconds', '0.4', '--out', out, '--country', 'DEU'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/cpu: \S+ \((measured|estimated)\)/);
+    expect(r.stdout).toMatch(/sha256: \d+ MiB hashed in 0\.\d+ s, \d+\.\d J/);
+    expect(r.stdout).toMatch(/intensity: 380\.95 g\/kWh/);
+    const rows = readFileSync(join(out, 'emissions.csv'), 'utf8').trim().split('\n');
+    expect(rows).toHaveLength(3); // header, the flush at start, the final row
+    expect(existsSync(join(out, 'wattprint-report.json'))).toBe(true);
+  });
+});
