@@ -172,7 +172,6 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       } catch (e) {
         this.fail('SOURCE_START', `${c} source '${s.id}' failed to start: ${toError(e).message}`, e);
       }
-      this.lastEnergyJ[c] = 0;
     }
     this.startMs = this.lastSampleMs = now;
     this.state = 'running';
@@ -181,7 +180,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     } catch (e) {
       this.fail('INTENSITY', `intensity provider '${this.intensity.id}' failed to start: ${toError(e).message}`, e);
     }
-    this.lastIntensity = this.currentIntensity();
+    this.currentIntensity(); // warns now, not at the first sample, when the location falls back
     this.baseIntervalMs = Math.min(
       this.options.measurePowerSecs * 1000,
       ...COMPONENTS.map((c) => selection.sources[c]?.maxReadIntervalMs ?? Infinity),
