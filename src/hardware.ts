@@ -2,6 +2,7 @@ import { arch, release, type } from 'node:os';
 import { readCpuInfo } from './system/cpuinfo.js';
 import { readMemInfo } from './system/meminfo.js';
 import type { ProbeResult } from './types.js';
+import { BYTES_PER_GIB } from './units.js';
 
 /** The hardware a result was measured on, as written to outputs and the report. */
 export interface HardwareInfo {
@@ -20,8 +21,6 @@ export interface HardwareInfo {
   /** CodeCarbon style: `"2 x NVIDIA H200"`, distinct models joined with `", "`. */
   readonly gpuModel: string;
 }
-
-const GIB = 1024 ** 3;
 
 /** CodeCarbon's `gpu_model`: a count and a name per distinct model. */
 export function gpuModelString(names: readonly string[]): string {
@@ -46,7 +45,7 @@ export function describeHardware(procfsRoot: string, gpuProbe: ProbeResult | und
     ...(cpu.physicalCores !== undefined ? { cpuPhysicalCores: cpu.physicalCores } : {}),
     arch: cpu.arch || arch(),
     os: `${type()}-${release()}-${arch()}`,
-    ramTotalGiB: mem.totalBytes / GIB,
+    ramTotalGiB: mem.totalBytes / BYTES_PER_GIB,
     gpus,
     gpuCount: gpus.length,
     gpuModel: gpuModelString(gpus.map((g) => g.name)),

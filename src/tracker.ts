@@ -26,6 +26,7 @@ import {
   type WattprintWarning,
 } from './types.js';
 import { VERSION } from './version.js';
+import { J_PER_KWH, BYTES_PER_GIB } from './units.js';
 
 /** Events of {@link EmissionsTracker}. 'error' and 'warning' never throw into your code. */
 export interface TrackerEvents {
@@ -39,8 +40,6 @@ export interface TrackerEvents {
   call: (record: CallRecord) => void;
 }
 
-const J_PER_KWH = 3.6e6;
-const GIB = 1024 ** 3;
 const UTIL_MIN_INTERVAL_MS = 1000;
 
 interface Totals {
@@ -485,7 +484,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       const used = mem.totalBytes - mem.availableBytes;
       this.util.ram.sum += (100 * used) / mem.totalBytes;
       this.util.ram.n++;
-      this.util.ramUsed.sum += used / GIB;
+      this.util.ramUsed.sum += used / BYTES_PER_GIB;
       this.util.ramUsed.n++;
     }
   }

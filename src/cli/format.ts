@@ -1,4 +1,5 @@
 /** Human-readable numbers for terminal output. Files keep full precision; only the display rounds. */
+import { J_PER_KWH } from '../units.js';
 
 const sigFormat = new Map<number, Intl.NumberFormat>();
 
@@ -16,10 +17,10 @@ export function sig(n: number, digits = 3): string {
 
 /** Energy given in kWh, shown in J, Wh, kWh or MWh, whichever reads best. */
 export function formatEnergyKWh(kWh: number): string {
-  const j = kWh * 3.6e6;
+  const j = kWh * J_PER_KWH;
   const a = Math.abs(j);
   if (a < 100) return `${sig(j)} J`;
-  if (a < 3.6e6) return `${sig(j / 3600)} Wh`;
+  if (a < J_PER_KWH) return `${sig(j / 3600)} Wh`;
   if (a < 3.6e9) return `${sig(kWh)} kWh`;
   return `${sig(kWh / 1000)} MWh`;
 }

@@ -5,6 +5,7 @@ import { formatEnergyKWh, formatMassKg, formatPowerW, sig } from './format.js';
 import type { CliIO } from './io.js';
 import { createTracker, outputFiles } from './run.js';
 import { formatResult } from './summary.js';
+import { J_PER_KWH } from '../units.js';
 
 export interface MonitorFlags {
   /** Seconds between rows. */
@@ -19,7 +20,7 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 /** One line per written row: the mean power of each component since the previous row, and the totals. */
 export function formatRow(d: EmissionsData, prev: EmissionsData | undefined): string {
   const dt = d.durationS - (prev?.durationS ?? 0);
-  const w = (now: number, before = 0) => (dt > 0 ? ((now - before) * 3.6e6) / dt : 0);
+  const w = (now: number, before = 0) => (dt > 0 ? ((now - before) * J_PER_KWH) / dt : 0);
   return (
     `[${d.timestamp}] ${sig(d.durationS)} s` +
     `  cpu ${formatPowerW(w(d.cpuEnergyKWh, prev?.cpuEnergyKWh))}` +

@@ -1,5 +1,6 @@
 import type { Measurement } from '../types.js';
 import { formatDurationS, formatEnergyKWh, formatMassKg, formatPowerW } from './format.js';
+import { J_PER_KWH } from '../units.js';
 
 const CLEAR = '\r\x1b[2K';
 
@@ -37,7 +38,7 @@ export class StatusLine {
     const power = m
       ? `cpu ${formatPowerW(m.cpuPowerW)}  gpu ${formatPowerW(m.gpuPowerW)}  ram ${formatPowerW(m.ramPowerW)}`
       : 'measuring…';
-    return `wattprint ${elapsed} | ${power} | ${formatEnergyKWh(this.energyJ / 3.6e6)} | ${formatMassKg(this.emissionsKg)} CO2eq`;
+    return `wattprint ${elapsed} | ${power} | ${formatEnergyKWh(this.energyJ / J_PER_KWH)} | ${formatMassKg(this.emissionsKg)} CO2eq`;
   }
 
   render(): void {

@@ -1,5 +1,6 @@
 import { COMPONENTS, type ComponentBoundary, type EmissionsData } from '../types.js';
 import { formatDurationS, formatEnergyKWh, formatMassKg, formatPowerW, formatShare, sig, table } from './format.js';
+import { J_PER_KWH } from '../units.js';
 
 /** Where each component's energy came from, in words: `rapl (measured, whole machine)`. */
 export function describeSource(b: ComponentBoundary): string {
@@ -21,7 +22,7 @@ export function formatResult(d: EmissionsData): string {
   for (const c of COMPONENTS) {
     rows.push([c, formatEnergyKWh(energyOf[c]), formatShare(energyOf[c], d.energyConsumedKWh), formatPowerW(powerOf[c]), describeSource(d.boundary[c])]);
   }
-  const meanW = d.durationS > 0 ? (d.energyConsumedKWh * 3.6e6) / d.durationS : 0;
+  const meanW = d.durationS > 0 ? (d.energyConsumedKWh * J_PER_KWH) / d.durationS : 0;
   rows.push(['total', formatEnergyKWh(d.energyConsumedKWh), '', formatPowerW(meanW), d.pue === 1 ? 'PUE 1 (no facility overhead)' : `PUE ${d.pue} applied`]);
   const where = [d.countryName, d.region, d.cloudProvider && `${d.cloudProvider} ${d.cloudRegion}`].filter(Boolean).join(', ');
   const lines = [

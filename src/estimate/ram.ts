@@ -3,8 +3,8 @@ import { readMemInfo } from '../system/meminfo.js';
 import { processTreeRssBytes } from '../system/proctree.js';
 import type { DeviceInfo, EnergyReading, PowerSource, SourceContext } from '../types.js';
 import { WattprintError } from '../errors.js';
+import { BYTES_PER_GIB } from '../units.js';
 
-const GIB = 1024 ** 3;
 /** Watts per DIMM (CodeCarbon `RAM_SLOT_POWER_X86`) and the floor of two DIMMs. */
 const X86 = { perDimmW: 5, minW: 10 };
 /** Low-power memory on ARM: 1.5 W per DIMM, at least 3 W. */
@@ -55,7 +55,7 @@ export function ramModelSource(ctx: SourceContext, opts: { arch?: string } = {})
   const arch = opts.arch ?? machineArch();
   const processMode = ctx.trackingMode === 'process';
   const totalBytes = readMemInfo(ctx.procfsRoot).totalBytes;
-  const totalGiB = totalBytes / GIB;
+  const totalGiB = totalBytes / BYTES_PER_GIB;
   const machineW = ramPowerW(totalGiB, arch);
   const device: DeviceInfo = {
     id: '0',
@@ -101,7 +101,7 @@ export function ramModelSource(ctx: SourceContext, opts: { arch?: string } = {})
         lastRssBytes = processTreeRssBytes(ctx.pid, ctx.procfsRoot) ?? lastRssBytes;
       }
       if (wallS > 0) {
-        totalJ += (processMode ? ramPowerW(lastRssBytes / GIB, arch) : machineW) * wallS;
+        totalJ += (processMode ? ramPowerW(lastRssBytes / BYTES_PER_GIB, arch) : machineW) * wallS;
         lastMs = nowMs;
       }
       return { energyJ: totalJ, devicesJ: { [device.id]: totalJ } };

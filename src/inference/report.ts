@@ -3,10 +3,9 @@ import type { ComponentBoundary } from '../types.js';
 import { LogHistogram } from './histogram.js';
 import type { AttributionTotals } from './call-tracker.js';
 import type { Baseline, CallStats, InferenceHost } from './types.js';
+import { J_PER_KWH } from '../units.js';
 
 export const REPORT_SCHEMA_VERSION = '1.0.0';
-
-const J_PER_KWH = 3.6e6;
 
 /** One component as the report states it: where its energy came from, and how. */
 export interface ReportComponent {

@@ -1,7 +1,6 @@
 import { LogHistogram } from './histogram.js';
 import type { CallStats } from './types.js';
-
-const J_PER_KWH = 3.6e6;
+import { J_PER_KWH } from '../units.js';
 
 /** One finished call's numbers, as the stats need them. */
 export interface FinishedCall {

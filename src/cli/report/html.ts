@@ -4,6 +4,7 @@ import { formatEnergyKWh, formatMassKg } from '../format.js';
 import type { ReportInput } from './load.js';
 import { energyOf, runLabel, runTotalCells, shortId, summarizeRuns, type RunSummary } from './model.js';
 import { barChart, esc, histogram, lineChart, type Series } from './svg.js';
+import { J_PER_KWH } from '../../units.js';
 
 /** The most power charts one page draws (one per run, the latest runs). */
 export const MAX_POWER_CHARTS = 20;
@@ -18,7 +19,7 @@ const series = (c: Component): Series => ({ key: c, label: LABELS[c], color: COL
 function energyUnit(maxKWh: number): { label: string; perKWh: number } {
   if (maxKWh >= 1) return { label: 'kWh', perKWh: 1 };
   if (maxKWh * 1000 >= 0.1) return { label: 'Wh', perKWh: 1000 };
-  return { label: 'J', perKWh: 3.6e6 };
+  return { label: 'J', perKWh: J_PER_KWH };
 }
 
 function massUnit(maxKg: number): { label: string; perKg: number } {
@@ -152,7 +153,7 @@ export function renderHtml(input: ReportInput, generatedAt = new Date()): string
     });
     const stats = input.requests
       .map((q) => {
-        const mean = q.meanEnergyJ !== undefined ? `, mean ${formatEnergyKWh(q.meanEnergyJ / 3.6e6)}` : '';
+        const mean = q.meanEnergyJ !== undefined ? `, mean ${formatEnergyKWh(q.meanEnergyJ / J_PER_KWH)}` : '';
         const co2 = q.meanEmissionsKg !== undefined ? `, ${formatMassKg(q.meanEmissionsKg)} CO2eq per request` : '';
         return `<li>${esc(q.name)}: ${q.count} requests${esc(mean)}${esc(co2)}</li>`;
       })

@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { parseCsv } from '../../reporters/index.js';
 import type { Boundary } from '../../types.js';
 import { CliError, EXIT } from '../exit.js';
+import { J_PER_KWH } from '../../units.js';
 
 /** One result row, from emissions.csv (CodeCarbon columns), emissions.jsonl or a report's totals. */
 export interface ResultRow {
@@ -191,7 +192,6 @@ function fromReport(text: string, path: string): { rows: ResultRow[]; requests: 
   const conditions = isObject(report.operationalConditions) ? report.operationalConditions : {};
   const intensity = isObject(conditions.carbonIntensity) ? conditions.carbonIntensity : {};
   const location = isObject(conditions.location) ? conditions.location : {};
-  const J = 3.6e6;
   const rec: Record<string, unknown> = {
     timestamp: run.startTime ?? '',
     project_name: run.projectName,
@@ -199,10 +199,10 @@ function fromReport(text: string, path: string): { rows: ResultRow[]; requests: 
     experiment_name: run.experimentName,
     duration: run.durationS,
     emissions: totals.emissionsKg,
-    cpu_energy: (finite(totals.cpuEnergyJ) ?? NaN) / J,
-    gpu_energy: (finite(totals.gpuEnergyJ) ?? NaN) / J,
-    ram_energy: (finite(totals.ramEnergyJ) ?? NaN) / J,
-    energy_consumed: (finite(totals.energyJ) ?? NaN) / J,
+    cpu_energy: (finite(totals.cpuEnergyJ) ?? NaN) / J_PER_KWH,
+    gpu_energy: (finite(totals.gpuEnergyJ) ?? NaN) / J_PER_KWH,
+    ram_energy: (finite(totals.ramEnergyJ) ?? NaN) / J_PER_KWH,
+    energy_consumed: (finite(totals.energyJ) ?? NaN) / J_PER_KWH,
     tracking_mode: run.trackingMode,
     country_name: location.countryName,
     region: location.region,

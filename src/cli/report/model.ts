@@ -1,6 +1,7 @@
 import { COMPONENTS, type Component } from '../../types.js';
 import { formatDurationS, formatEnergyKWh, formatMassKg, formatShare, sig } from '../format.js';
 import type { ReportInput, ResultRow } from './load.js';
+import { J_PER_KWH } from '../../units.js';
 
 /** A point of the power chart: mean power of each component over the interval that ends at `tS`. */
 export interface PowerPoint {
@@ -44,7 +45,7 @@ export function powerSeries(snapshots: readonly ResultRow[]): PowerPoint[] {
     const now = { cpu: row.cpuEnergyKWh, gpu: row.gpuEnergyKWh, ram: row.ramEnergyKWh };
     if (dt > 0) {
       const powerW = { cpu: 0, gpu: 0, ram: 0 };
-      for (const c of COMPONENTS) powerW[c] = Math.max(0, ((now[c] - prev[c]) * 3.6e6) / dt);
+      for (const c of COMPONENTS) powerW[c] = Math.max(0, ((now[c] - prev[c]) * J_PER_KWH) / dt);
       points.push({ t0S: prevT, tS: row.durationS, powerW });
       prevT = row.durationS;
       prev = now;

@@ -1,6 +1,7 @@
 import { formatDurationS, formatEnergyKWh, formatMassKg, formatShare, sig, table } from '../format.js';
 import type { ReportInput, RequestStats } from './load.js';
 import { runLabel, runTotalCells, shortId, summarizeRuns, type RunSummary } from './model.js';
+import { J_PER_KWH } from '../../units.js';
 
 function runRow(r: RunSummary): string[] {
   return [runLabel(r), r.firstTimestamp, String(r.snapshots.length + r.tasks.length), ...runTotalCells(r)];
@@ -10,7 +11,7 @@ function runRow(r: RunSummary): string[] {
 export function requestLines(requests: readonly RequestStats[]): string[] {
   const rows: string[][] = [['requests', 'count', 'mean energy', 'p50', 'p95', 'CO2eq per request', 'requests per kWh']];
   for (const q of requests) {
-    const j = (v: number | undefined) => (v === undefined ? '–' : formatEnergyKWh(v / 3.6e6));
+    const j = (v: number | undefined) => (v === undefined ? '–' : formatEnergyKWh(v / J_PER_KWH));
     rows.push([
       q.name,
       String(q.count),
