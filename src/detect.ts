@@ -1,8 +1,8 @@
 import { describeHardware, type HardwareInfo } from './hardware.js';
-import { gridIntensity } from './intensity/index.js';
+import { intensityProviderFor, locationOf } from './intensity/for-options.js';
 import { resolveOptions, type EmissionsTrackerOptions } from './options.js';
 import { selectSources } from './sources/select.js';
-import type { Component, IntensityValue, SourceKind, WattprintWarning } from './types.js';
+import { COMPONENTS, type Component, type IntensityValue, type SourceKind, type WattprintWarning } from './types.js';
 
 /** One source considered for a component. */
 export interface DetectedSource {
@@ -45,7 +45,7 @@ export function detect(options: EmissionsTrackerOptions = {}): DetectResult {
   const opts = resolveOptions({ ...options, saveToFile: false, saveToJson: false, handleSignals: false });
   const selection = selectSources(opts);
   const components = {} as Record<Component, { chosen?: DetectedSource; candidates: DetectedSource[] }>;
-  for (const c of ['cpu', 'gpu', 'ram'] as const) {
+  for (const c of COMPONENTS) {
     const candidates = selection.candidates
       .filter((x) => x.component === c)
       .map(
@@ -69,16 +69,11 @@ export function detect(options: EmissionsTrackerOptions = {}): DetectResult {
     const chosen = candidates.find((x) => x.chosen);
     components[c] = chosen ? { chosen, candidates } : { candidates };
   }
-  for (const c of ['cpu', 'gpu', 'ram'] as const) selection.sources[c]?.close?.();
+  for (const c of COMPONENTS) selection.sources[c]?.close?.();
   const native = selection.native;
-  const intensity = gridIntensity({
-    ...(opts.countryIsoCode ? { countryIsoCode: opts.countryIsoCode } : {}),
-    ...(opts.region ? { region: opts.region } : {}),
-    ...(opts.cloudProvider ? { cloudProvider: opts.cloudProvider } : {}),
-    ...(opts.cloudRegion ? { cloudRegion: opts.cloudRegion } : {}),
-  });
+  const intensity = intensityProviderFor(opts).getIntensity(locationOf(opts), new Date());
   return {
-    hardware: describeHardware(opts.procfsRoot, selection.probes.gpu),
+    hardware: describeHardware(opts.procfsRoot, selection.probes.gpu, selection.cpu),
     native: {
       loaded: native.binding !== undefined,
       ...(native.path ? { path: native.path } : {}),
@@ -86,10 +81,7 @@ export function detect(options: EmissionsTrackerOptions = {}): DetectResult {
       ...(native.fix ? { fix: native.fix } : {}),
     },
     components,
-    intensity:
-      opts.forceCarbonIntensityGPerKWh !== undefined
-        ? { gPerKWh: opts.forceCarbonIntensityGPerKWh, source: 'forceCarbonIntensityGPerKWh (user-provided)' }
-        : intensity,
+    intensity,
     warnings: selection.warnings,
   };
 }

@@ -1,5 +1,5 @@
 import { arch, release, type } from 'node:os';
-import { readCpuInfo } from './system/cpuinfo.js';
+import { readCpuInfo, type CpuInfo } from './system/cpuinfo.js';
 import { readMemInfo } from './system/meminfo.js';
 import type { ProbeResult } from './types.js';
 import { BYTES_PER_GIB } from './units.js';
@@ -29,8 +29,7 @@ export function gpuModelString(names: readonly string[]): string {
   return [...counts].map(([name, n]) => `${n} x ${name}`).join(', ');
 }
 
-export function describeHardware(procfsRoot: string, gpuProbe: ProbeResult | undefined): HardwareInfo {
-  const cpu = readCpuInfo(procfsRoot);
+export function describeHardware(procfsRoot: string, gpuProbe: ProbeResult | undefined, cpu: CpuInfo = readCpuInfo(procfsRoot)): HardwareInfo {
   const mem = readMemInfo(procfsRoot);
   const gpus = gpuProbe?.ok
     ? gpuProbe.devices.map((d) => {

@@ -4,7 +4,8 @@ import { WattprintError, toError } from './errors.js';
 import { describeHardware, type HardwareInfo } from './hardware.js';
 import { onProcessEnd } from './exit-hooks.js';
 import { CallTracker, type Baseline, type CallRecord, type CallStats, type LabelValue, type WattprintReport, type WrapOptions } from './inference/index.js';
-import { offlineIntensityProvider, WORLD_AVERAGE_G_PER_KWH } from './intensity/index.js';
+import { intensityProviderFor, locationOf } from './intensity/for-options.js';
+import { WORLD_AVERAGE_G_PER_KWH } from './intensity/index.js';
 import { resolveOptions, type EmissionsTrackerOptions, type ResolvedOptions } from './options.js';
 import { callbackReporter, csvReporter, jsonReporter } from './reporters/index.js';
 import { selectSources, type Selection } from './sources/select.js';
@@ -65,11 +66,6 @@ function localTimestamp(d = new Date()): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
-function fixedIntensity(gPerKWh: number): IntensityProvider {
-  const value: IntensityValue = { gPerKWh, source: 'forceCarbonIntensityGPerKWh (user-provided)' };
-  return { id: 'forced', getIntensity: () => value };
-}
-
 /**
  * Tracks the energy and emissions of the host (machine mode) or of a process tree (process mode).
  *
@@ -124,16 +120,8 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     super();
     this.options = resolveOptions(options);
     const o = this.options;
-    this.location = {
-      ...(o.countryIsoCode ? { countryIsoCode: o.countryIsoCode } : {}),
-      ...(o.region ? { region: o.region } : {}),
-      ...(o.cloudProvider ? { cloudProvider: o.cloudProvider } : {}),
-      ...(o.cloudRegion ? { cloudRegion: o.cloudRegion } : {}),
-    };
-    this.intensity =
-      o.forceCarbonIntensityGPerKWh !== undefined
-        ? fixedIntensity(o.forceCarbonIntensityGPerKWh)
-        : (o.intensityProvider ?? offlineIntensityProvider());
+    this.location = locationOf(o);
+    this.intensity = intensityProviderFor(o);
     this.reporters = [
       ...(o.saveToFile ? [csvReporter({ outputDir: o.outputDir, outputFile: o.outputFile, onCsvWrite: o.onCsvWrite, onWarning: (w) => this.warn(w) })] : []),
       ...(o.saveToJson ? [jsonReporter({ outputDir: o.outputDir })] : []),
@@ -160,7 +148,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       );
     const selection = selectSources(this.options, (w) => this.warn(w));
     this.selection = selection;
-    this.hw = describeHardware(this.options.procfsRoot, selection.probes.gpu);
+    this.hw = describeHardware(this.options.procfsRoot, selection.probes.gpu, selection.cpu);
     for (const w of selection.warnings) this.warn(w);
     const now = this.options.clock();
     for (const c of COMPONENTS) {

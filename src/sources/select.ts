@@ -1,8 +1,9 @@
 import { cpuTdpSource } from '../estimate/cpu-tdp.js';
 import { ramModelSource } from '../estimate/ram.js';
+import { readCpuInfo, type CpuInfo } from '../system/cpuinfo.js';
 import { loadNative, type NativeLoadResult } from '../native/load.js';
 import type { ResolvedOptions } from '../options.js';
-import type { Component, PowerSource, ProbeResult, SourceContext, WattprintWarning } from '../types.js';
+import { COMPONENTS, type Component, type PowerSource, type ProbeResult, type SourceContext, type WattprintWarning } from '../types.js';
 import { constantPowerSource } from './constant.js';
 import { nvmlSource } from './nvml.js';
 import { raplCpuSource, raplRamSource } from './rapl.js';
@@ -22,6 +23,8 @@ export interface Selection {
   readonly probes: Readonly<Record<Component, ProbeResult | undefined>>;
   readonly candidates: readonly Candidate[];
   readonly native: NativeLoadResult;
+  /** The CPU as /proc/cpuinfo (or os.cpus()) describes it, read once for the sources and the hardware info. */
+  readonly cpu: CpuInfo;
   /** Fallbacks worth telling the user about (e.g. RAPL unreadable: CPU estimated from TDP). */
   readonly warnings: readonly WattprintWarning[];
 }
@@ -42,13 +45,13 @@ export function sourceContext(opts: ResolvedOptions): SourceContext {
  * The fallback chains, in order of preference. Forced powers replace a chain; user-supplied
  * `sources` replace it too.
  */
-function chains(opts: ResolvedOptions, ctx: SourceContext, native: NativeLoadResult, onWarning: (w: WattprintWarning) => void) {
+function chains(opts: ResolvedOptions, ctx: SourceContext, native: NativeLoadResult, cpuInfo: CpuInfo, onWarning: (w: WattprintWarning) => void) {
   const user = opts.sources ?? {};
   const cpu: PowerSource[] =
     user.cpu ??
     (opts.forceCpuPowerW !== undefined
-      ? [cpuTdpSource(ctx, { tdpW: opts.forceCpuPowerW })]
-      : [raplCpuSource(ctx, native, { onWarning }), cpuTdpSource(ctx)]);
+      ? [cpuTdpSource(ctx, { tdpW: opts.forceCpuPowerW, cpu: cpuInfo })]
+      : [raplCpuSource(ctx, native, { onWarning }), cpuTdpSource(ctx, { cpu: cpuInfo })]);
   const gpu: PowerSource[] =
     user.gpu ?? [nvmlSource(ctx, native, { gpuIds: opts.gpuIds, libraryPath: opts.nvmlLibraryPath, onWarning })];
   const ram: PowerSource[] =
@@ -83,12 +86,13 @@ function safeProbe(source: PowerSource): ProbeResult {
 export function selectSources(opts: ResolvedOptions, onWarning: (w: WattprintWarning) => void = () => {}): Selection {
   const ctx = sourceContext(opts);
   const native = opts.native === false ? loadNative({ disabled: true }) : loadNative(typeof opts.native === 'string' ? { path: opts.native } : {});
-  const all = chains(opts, ctx, native, onWarning);
+  const cpu = readCpuInfo(opts.procfsRoot);
+  const all = chains(opts, ctx, native, cpu, onWarning);
   const sources: Record<Component, PowerSource | undefined> = { cpu: undefined, gpu: undefined, ram: undefined };
   const probes: Record<Component, ProbeResult | undefined> = { cpu: undefined, gpu: undefined, ram: undefined };
   const candidates: Candidate[] = [];
   const warnings: WattprintWarning[] = [];
-  for (const component of ['cpu', 'gpu', 'ram'] as const) {
+  for (const component of COMPONENTS) {
     for (const source of all[component]) {
       const probe = safeProbe(source);
       const chosen = probe.ok && !sources[component];
@@ -117,5 +121,5 @@ export function selectSources(opts: ResolvedOptions, onWarning: (w: WattprintWar
       }
     }
   }
-  return { sources, probes, candidates, native, warnings };
+  return { sources, probes, candidates, native, cpu, warnings };
 }

@@ -1,5 +1,5 @@
 import { VERSION } from '../../version.js';
-import type { Component } from '../../types.js';
+import { COMPONENTS, type Component } from '../../types.js';
 import { formatEnergyKWh, formatMassKg } from '../format.js';
 import type { ReportInput } from './load.js';
 import { energyOf, runLabel, runTotalCells, shortId, summarizeRuns, type RunSummary } from './model.js';
@@ -41,7 +41,7 @@ function runsTable(runs: readonly RunSummary[]): string {
 function boundaryNote(r: RunSummary): string {
   const b = r.total.boundary;
   if (!b) return '';
-  const parts = (['cpu', 'gpu', 'ram'] as const).map((c) => `${LABELS[c]}: ${b[c].source} (${b[c].kind})`);
+  const parts = COMPONENTS.map((c) => `${LABELS[c]}: ${b[c].source} (${b[c].kind})`);
   return `<p class="note">Sources of run ${esc(shortId(r.runId))}: ${esc(parts.join(', '))}; PUE ${esc(String(b.pue))}.</p>`;
 }
 
@@ -90,7 +90,7 @@ export function renderHtml(input: ReportInput, generatedAt = new Date()): string
 
   const barRuns = runs.slice(-MAX_BAR_RUNS);
   if (barRuns.length > 0) {
-    const used = (['cpu', 'gpu', 'ram'] as const).filter((c) => barRuns.some((r) => energyOf(r.total, c) > 0));
+    const used = COMPONENTS.filter((c) => barRuns.some((r) => energyOf(r.total, c) > 0));
     const eUnit = energyUnit(Math.max(...barRuns.map((r) => r.total.energyKWh)));
     const mUnit = massUnit(Math.max(...barRuns.map((r) => r.total.emissionsKg)));
     const categories = barRuns.map((r) => ({ key: r.runId, label: shortId(r.runId) }));
