@@ -62,5 +62,9 @@ export type {
   SourceContext,
   SourceKind,
   TrackingMode,
+  TrackerSnapshot,
+  ComponentSnapshot,
+  DeviceSnapshot,
+  CallsSnapshot,
   WattprintWarning,
 } from './types.js';

@@ -289,3 +289,71 @@ export interface WattprintWarning {
   readonly option?: string;
   readonly component?: Component;
 }
+
+/** One device of a component in a {@link TrackerSnapshot}. */
+export interface DeviceSnapshot {
+  /** Stable id within the source (`'0'`, a GPU UUID, `'package-0'`). */
+  readonly id: string;
+  /** Human-readable name (`'NVIDIA H200'`). */
+  readonly name: string;
+  /** Device energy since `start()`, before PUE; `undefined` where the source gives no per-device split. */
+  readonly energyJ?: number;
+  /** Mean power over the last sampling interval, before PUE. */
+  readonly powerW?: number;
+}
+
+/** One component (cpu, gpu, ram) in a {@link TrackerSnapshot}. */
+export interface ComponentSnapshot {
+  readonly component: Component;
+  /** Source id, or `'none'` where the component is not accounted. */
+  readonly source: string;
+  readonly kind: SourceKind | 'none';
+  readonly scope: TrackingMode;
+  /** Energy since `start()`, before PUE. */
+  readonly energyJ: number;
+  /** Mean power over the last sampling interval, before PUE (0 before the first interval). */
+  readonly powerW: number;
+  /** Emissions since `start()`: each interval's energy × PUE × the intensity in force then. */
+  readonly emissionsG: number;
+  readonly devices: readonly DeviceSnapshot[];
+}
+
+/** Per wrapped handler, cumulative since `start()`, in a {@link TrackerSnapshot}. */
+export interface CallsSnapshot {
+  readonly name: string;
+  /** Ended calls by outcome. */
+  readonly ok: number;
+  readonly error: number;
+  readonly aborted: number;
+  /** Sum of the ended calls' energy (after PUE). */
+  readonly energyJ: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+}
+
+/**
+ * A cheap, allocation-light view of a tracker's cumulative state at the last sample, for
+ * exporters (Prometheus, OpenTelemetry), status lines and dashboards. Reading it never samples:
+ * values change only when the tracker's own timer samples.
+ */
+export interface TrackerSnapshot {
+  readonly projectName: string;
+  readonly runId: string;
+  readonly running: boolean;
+  readonly trackingMode: TrackingMode;
+  /** Wall-clock time of `start()` and of the last sample, ms since the epoch (0 before start). */
+  readonly startedAtMs: number;
+  readonly lastSampleAtMs: number;
+  /** Time covered by the samples so far. */
+  readonly durationS: number;
+  readonly pue: number;
+  readonly components: { readonly cpu: ComponentSnapshot; readonly gpu: ComponentSnapshot; readonly ram: ComponentSnapshot };
+  /** Sum over components, before PUE. */
+  readonly energyJ: number;
+  /** Sum over components, after PUE and intensity. */
+  readonly emissionsG: number;
+  /** The intensity in force at the last sample. */
+  readonly intensity?: IntensityValue;
+  /** One entry per wrapped handler name that has ended at least one call. */
+  readonly calls: readonly CallsSnapshot[];
+}
