@@ -3,7 +3,7 @@
  *
  * - `INVALID_OPTION`: an option has the wrong type or value (`option` names it).
  * - `UNKNOWN_OPTION`: an option name is not recognised (the message suggests the right one).
- * - `OUTPUT_DIR`: the output folder is missing or not writable.
+ * - `OUTPUT_DIR`: the output folder cannot be created, is not a folder, or is not writable.
  * - `CONFIG_FILE`: a config file exists but cannot be parsed.
  * - `STATE`: a method was called in the wrong lifecycle state (start twice, stopTask of an unknown task).
  * - `SOURCE_READ`: a power source failed while reading; the tracker keeps its last total.

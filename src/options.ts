@@ -1,4 +1,4 @@
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { WattprintError, invalidOption } from './errors.js';
@@ -12,6 +12,7 @@ import type {
   TrackingMode,
 } from './types.js';
 import { editDistance } from './edit-distance.js';
+import type { NvmlBinding } from './native/binding.js';
 
 /**
  * Options of {@link EmissionsTracker}. They mirror CodeCarbon's in camelCase, with units in the
@@ -66,8 +67,12 @@ export interface EmissionsTrackerOptions {
   forceRamPowerW?: number;
   /** Grid intensity (gCO2eq/kWh) overriding every intensity source. */
   forceCarbonIntensityGPerKWh?: number;
-  /** Load the native addon (NVML, RAPL). `false` runs on estimates only. A string is an explicit `.node` path. Default true. */
-  native?: boolean | string;
+  /**
+   * Load the native addon (NVML, RAPL). `false` runs on estimates only. A string is an explicit
+   * `.node` path. An object is used as the binding itself (constructor only): the addon you loaded,
+   * or `FakeNvmlBinding` from `wattprint/testing`. Default true.
+   */
+  native?: boolean | string | NvmlBinding;
   /** Path of the NVML library to dlopen. Default `'libnvidia-ml.so.1'`. */
   nvmlLibraryPath?: string;
   /** Roots of sysfs, procfs and devfs, for containers that mount the host's elsewhere. Defaults `/sys`, `/proc`, `/dev`. */
@@ -374,9 +379,14 @@ function coerce(name: string, spec: Spec, raw: unknown, from: string): unknown {
 
 function checkValue(name: keyof EmissionsTrackerOptions, value: unknown, from: string): unknown {
   const spec = SPECS[name];
-  // `native` also accepts a path to the .node file.
+  // `native` also accepts a path to the .node file, and (from the constructor) a binding object.
   if (name === 'native' && typeof value === 'string' && !/^(true|false|1|0|yes|no|on|off)$/i.test(value.trim())) {
     nonEmpty(value, name);
+    return value;
+  }
+  if (name === 'native' && from === '' && typeof value === 'object' && value !== null) {
+    if (!isFn((value as Partial<NvmlBinding>).nvmlInit))
+      throw invalidOption(name, 'expected true, false, a path to the .node file, or a binding object with nvmlInit() (e.g. FakeNvmlBinding)');
     return value;
   }
   const v = coerce(name, spec, value, from);
@@ -532,14 +542,21 @@ export function resolveOptions(options: EmissionsTrackerOptions = {}, ctx: Resol
   return resolved;
 }
 
+/** The output folder must be a writable folder; a missing one is created (with its parents), as users expect. */
 function checkOutputDir(dir: string): void {
   let isDir = false;
   try {
     isDir = statSync(dir).isDirectory();
   } catch {
-    throw new WattprintError('OUTPUT_DIR', `Invalid option \`outputDir\`: folder '${dir}' does not exist; create it or set outputDir to an existing folder`, {
-      option: 'outputDir',
-    });
+    try {
+      mkdirSync(dir, { recursive: true });
+      isDir = true;
+    } catch (e) {
+      const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      throw new WattprintError('OUTPUT_DIR', `Invalid option \`outputDir\`: folder '${dir}' does not exist and cannot be created (${why}); set outputDir to a writable folder`, {
+        option: 'outputDir',
+      });
+    }
   }
   if (!isDir)
     throw new WattprintError('OUTPUT_DIR', `Invalid option \`outputDir\`: '${dir}' is not a folder`, { option: 'outputDir' });

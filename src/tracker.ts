@@ -4,11 +4,10 @@ import { WattprintError, toError } from './errors.js';
 import { describeHardware, type HardwareInfo } from './hardware.js';
 import { onProcessEnd } from './exit-hooks.js';
 import { CallTracker, type Baseline, type CallRecord, type CallStats, type LabelValue, type WattprintReport, type WrapOptions } from './inference/index.js';
-import { intensityProviderFor, locationOf } from './intensity/for-options.js';
 import { WORLD_AVERAGE_G_PER_KWH } from './intensity/index.js';
 import { resolveOptions, type EmissionsTrackerOptions, type ResolvedOptions } from './options.js';
-import { callbackReporter, csvReporter, jsonReporter } from './reporters/index.js';
-import { selectSources, type Selection } from './sources/select.js';
+import { chooseSources, intensityFor, reportersFor } from './setup.js';
+import type { Selection } from './sources/select.js';
 import { readMemInfo } from './system/meminfo.js';
 import { readSystemCpuTimes, type CpuTimes } from './system/procstat.js';
 import {
@@ -126,14 +125,10 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     super();
     this.options = resolveOptions(options);
     const o = this.options;
-    this.location = locationOf(o);
-    this.intensity = intensityProviderFor(o);
-    this.reporters = [
-      ...(o.saveToFile ? [csvReporter({ outputDir: o.outputDir, outputFile: o.outputFile, onCsvWrite: o.onCsvWrite, onWarning: (w) => this.warn(w) })] : []),
-      ...(o.saveToJson ? [jsonReporter({ outputDir: o.outputDir })] : []),
-      ...(o.onReport ? [callbackReporter(o.onReport)] : []),
-      ...o.reporters,
-    ];
+    const { provider, location } = intensityFor(o);
+    this.intensity = provider;
+    this.location = location;
+    this.reporters = reportersFor(o, (w) => this.warn(w));
     this.calls = new CallTracker(this);
   }
 
@@ -152,7 +147,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
         'STATE',
         this.state === 'running' ? 'EmissionsTracker.start(): already started' : 'EmissionsTracker.start(): this tracker was stopped; create a new EmissionsTracker for a new run',
       );
-    const selection = selectSources(this.options, (w) => this.warn(w));
+    const selection = chooseSources(this.options, (w) => this.warn(w));
     this.selection = selection;
     this.hw = describeHardware(this.options.procfsRoot, selection.probes.gpu, selection.cpu);
     for (const w of selection.warnings) this.warn(w);
