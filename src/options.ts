@@ -30,7 +30,7 @@ export interface EmissionsTrackerOptions {
   experimentName?: string;
   /** Seconds between samples while no call is in flight. Default 15. */
   measurePowerSecs?: number;
-  /** Folder for output files; must exist and be writable. Default `'.'`. */
+  /** Folder for output files, created (with its parents) when missing; must be writable. Default `'.'`. */
   outputDir?: string;
   /** CSV file name. Default `'emissions.csv'`. */
   outputFile?: string;

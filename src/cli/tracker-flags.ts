@@ -26,7 +26,7 @@ const FLAGS: readonly FlagSpec[] = [
   { flags: '--experiment-id <id>', option: 'experimentId', description: "experiment id (default 'default')" },
   { flags: '--experiment-name <name>', option: 'experimentName', description: "experiment name (default 'base')" },
   { flags: '--measure-power-secs <s>', option: 'measurePowerSecs', parse: 'number', description: 'seconds between power samples (default 15)' },
-  { flags: '--output-dir <dir>', option: 'outputDir', description: "folder of the output files; must exist (default '.')" },
+  { flags: '--output-dir <dir>', option: 'outputDir', description: "folder of the output files, created if missing (default '.')" },
   { flags: '--output-file <file>', option: 'outputFile', description: "CSV file name (default 'emissions.csv')" },
   { flags: '--on-csv-write <mode>', option: 'onCsvWrite', choices: ['append', 'update'], description: "'append' a row per flush, or 'update' one row per run (default 'append')" },
   { flags: '--no-save-to-file', option: 'saveToFile', description: 'do not write the CSV file' },
