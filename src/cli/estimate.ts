@@ -1,4 +1,4 @@
-import { lookupCpuTdp, DEFAULT_W_PER_THREAD } from '../estimate/cpu-tdp.js';
+import { tableTdp, DEFAULT_W_PER_THREAD } from '../estimate/cpu-tdp.js';
 import { gridIntensity } from '../intensity/index.js';
 import type { Location } from '../types.js';
 import { CliError, EXIT } from './exit.js';
@@ -84,7 +84,8 @@ export function estimate(flags: EstimateFlags): EstimateResult {
     cpu = { powerW: flags.cpuPowerW, basis: 'given with --cpu-power-w', ...(flags.cpu ? { model: flags.cpu } : {}) };
     assumptions.push(`CPU: ${flags.cpuPowerW} W (given with --cpu-power-w)`);
   } else if (flags.cpu !== undefined) {
-    const match = lookupCpuTdp(flags.cpu);
+    // The library's rule, so the CLI and the tracker agree on which table rows count.
+    const match = tableTdp(flags.cpu);
     if (match) {
       cpu = { powerW: match.tdpW, basis: `TDP of '${match.name}' in CodeCarbon's cpu_power.csv (${match.match} match)`, model: flags.cpu, matchedName: match.name };
       assumptions.push(

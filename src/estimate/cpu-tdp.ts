@@ -103,6 +103,15 @@ export function lookupCpuTdp(name: string): CpuTdpMatch | undefined {
   return found === undefined ? undefined : row(found, 'token-set');
 }
 
+/**
+ * The table row CodeCarbon's rule uses for `model`: a match whose TDP is above 0 W (a 0 W row, such
+ * as Intel Quark D1000, counts as unknown, as CodeCarbon's `if power:` does).
+ */
+export function tableTdp(model: string): CpuTdpMatch | undefined {
+  const hit = lookupCpuTdp(model);
+  return hit && hit.tdpW > 0 ? hit : undefined;
+}
+
 /** How the TDP of the `cpu-tdp` source was decided. */
 export interface TdpBasis {
   tdpW: number;
@@ -122,9 +131,8 @@ export function resolveTdp(cpu: CpuInfo, forcedW: number | undefined): TdpBasis 
       note: `TDP ${forcedW} W set by forceCpuPowerW`,
     };
   }
-  const hit = lookupCpuTdp(cpu.model);
-  // A 0 W row (Intel Quark D1000) counts as unknown, as CodeCarbon's `if power:` does.
-  if (hit && hit.tdpW > 0) {
+  const hit = tableTdp(cpu.model);
+  if (hit) {
     const tdpW = hit.tdpW * cpu.sockets;
     return {
       tdpW,
