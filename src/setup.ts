@@ -35,7 +35,7 @@ export function nativeFor(o: Pick<ResolvedOptions, 'native'>): NativeLoadResult 
   return loadNative();
 }
 
-/** The built-in chain of one component, in order of preference; forced powers replace it. */
+/** The built-in chains, each built when asked for, in order of preference; forced powers replace a chain. */
 function builtinChains(o: ResolvedOptions, native: NativeLoadResult, cpu: CpuInfo, onWarning: OnWarning): { [C in keyof SourceChains]: () => SourceChains[C] } {
   const ctx = sourceContext(o);
   return {

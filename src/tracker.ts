@@ -43,6 +43,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
   readonly runId: string = randomUUID();
 
   private state: State = 'idle';
+  private fastSampling = false;
   private selection?: Selection;
   private sampler?: Sampler;
   private hw?: HardwareInfo;
@@ -101,6 +102,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       provider,
       location,
     );
+    this.sampler.setFastSampling(this.fastSampling);
     this.state = 'running';
     this.sampler.start();
     this.installExitHooks();
@@ -263,8 +265,9 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     return this.sample();
   }
 
-  /** @internal While on, samples every `callSampleIntervalMs`. */
+  /** @internal While on, samples every `callSampleIntervalMs` (kept until start() when asked before). */
   _setFastSampling(on: boolean): void {
+    this.fastSampling = on;
     this.sampler?.setFastSampling(on);
   }
 
