@@ -10,7 +10,7 @@ import type { Selection } from './sources/select.js';
 import { ReporterFanOut } from './tracker/fan-out.js';
 import { buildBoundary, buildData, copyTotals, diffTotals, diffUtil, type Totals, type Util } from './tracker/results.js';
 import { Sampler } from './tracker/sampler.js';
-import { buildSnapshot, emptyLedgers } from './tracker/snapshot.js';
+import { buildSnapshot } from './tracker/snapshot.js';
 import type { Boundary, Component, EmissionsData, IntensityValue, Measurement, TrackerSnapshot, WattprintWarning } from './types.js';
 
 /** Events of {@link EmissionsTracker}. 'error' and 'warning' never throw into your code. */
@@ -43,9 +43,8 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
   readonly runId: string = randomUUID();
 
   private state: State = 'idle';
-  private fastSampling = false;
   private selection?: Selection;
-  private sampler?: Sampler;
+  private readonly sampler: Sampler;
   private hw?: HardwareInfo;
   private readonly fanOut: ReporterFanOut;
   private readonly tasks = new Map<string, { startMs: number; totals: Totals; util: Util }>();
@@ -67,6 +66,17 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       reportersFor(this.options, (w) => this.warn(w)),
       this.options.onCsvWrite,
       (code, message, cause) => this.fail(code, message, cause),
+    );
+    const { provider, location } = intensityFor(this.options);
+    this.sampler = new Sampler(
+      {
+        options: this.options,
+        warn: (w) => this.warn(w),
+        fail: (code, message, cause) => this.fail(code, message, cause),
+        onMeasurement: (m) => this.emitSafely('measurement', m),
+      },
+      provider,
+      location,
     );
     this.calls = new CallTracker(this);
   }
@@ -90,21 +100,8 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     this.selection = selection;
     this.hw = describeHardware(this.options.procfsRoot, selection.probes.gpu, selection.cpu);
     for (const w of selection.warnings) this.warn(w);
-    const { provider, location } = intensityFor(this.options);
-    this.sampler = new Sampler(
-      {
-        options: this.options,
-        warn: (w) => this.warn(w),
-        fail: (code, message, cause) => this.fail(code, message, cause),
-        onMeasurement: (m) => this.emitSafely('measurement', m),
-      },
-      selection.sources,
-      provider,
-      location,
-    );
-    this.sampler.setFastSampling(this.fastSampling);
     this.state = 'running';
-    this.sampler.start();
+    this.sampler.start(selection.sources);
     this.installExitHooks();
     this.calls.start();
   }
@@ -116,7 +113,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
    * call it as often as they like.
    */
   snapshot(): TrackerSnapshot {
-    const generation = this.sampler?.generation ?? 0;
+    const generation = this.sampler.generation;
     const cached = this.snapshotCache;
     if (cached && cached.generation === generation && cached.state === this.state) return cached.value;
     const sm = this.sampler;
@@ -130,13 +127,13 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       running: this.state === 'running',
       trackingMode: this.options.trackingMode,
       pue: this.options.pue,
-      startedAtMs: sm?.startedAtWallMs ?? 0,
-      durationMs: sm ? sm.lastSampleMs - sm.startMs : 0,
-      lastIntervalS: sm?.lastIntervalS ?? 0,
-      ledgers: sm?.ledgers ?? emptyLedgers(),
+      startedAtMs: sm.startedAtWallMs,
+      durationMs: sm.lastSampleMs - sm.startMs,
+      lastIntervalS: sm.lastIntervalS,
+      ledgers: sm.ledgers,
       sources: this.selection?.sources ?? {},
       devices: { cpu: devices('cpu'), gpu: devices('gpu'), ram: devices('ram') },
-      intensity: sm?.lastIntensity,
+      intensity: sm.lastIntensity,
       callNames: this.calls.callNames(),
       callStats: (name) => this.calls.callStats(name),
     });
@@ -150,7 +147,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
    * figures than `measurePowerSecs` gives; the timer keeps its own schedule.
    */
   sample(): Measurement | undefined {
-    return this.state === 'running' ? this.sampler!.sampleNow() : undefined;
+    return this.state === 'running' ? this.sampler.sampleNow() : undefined;
   }
 
   /** Hardware found at `start()` (CPU, RAM, tracked GPUs). */
@@ -200,7 +197,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     this.assertRunning('startTask');
     if (typeof name !== 'string' || name === '') throw new WattprintError('INVALID_OPTION', 'startTask(name): name must be a non-empty string');
     if (this.tasks.has(name)) throw new WattprintError('STATE', `startTask('${name}'): a task with this name is already running`);
-    const sm = this.sampler!;
+    const sm = this.sampler;
     sm.sampleNow();
     this.tasks.set(name, { startMs: sm.lastSampleMs, totals: copyTotals(sm.totals), util: structuredClone(sm.util) });
   }
@@ -211,7 +208,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     const task = this.tasks.get(name);
     if (!task) throw new WattprintError('STATE', `stopTask('${name}'): no running task with this name; call startTask('${name}') first`);
     this.tasks.delete(name);
-    const sm = this.sampler!;
+    const sm = this.sampler;
     sm.sampleNow();
     const data = this.data(sm.lastSampleMs - task.startMs, diffTotals(sm.totals, task.totals), diffUtil(sm.util, task.util), name);
     await Promise.all(this.fanOut.report(data, 'task'));
@@ -265,10 +262,9 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     return this.sample();
   }
 
-  /** @internal While on, samples every `callSampleIntervalMs` (kept until start() when asked before). */
+  /** @internal While on, samples every `callSampleIntervalMs`. */
   _setFastSampling(on: boolean): void {
-    this.fastSampling = on;
-    this.sampler?.setFastSampling(on);
+    this.sampler.setFastSampling(on);
   }
 
   /** @internal Cumulative totals so far, without reporting. */
@@ -278,7 +274,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
 
   /** @internal The grid intensity in force. */
   _intensity(): IntensityValue | undefined {
-    return this.sampler?.lastIntensity;
+    return this.sampler.lastIntensity;
   }
 
   /** @internal Routes an error to 'error' listeners, or prints it once. */
@@ -289,12 +285,12 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
   // ---- results -----------------------------------------------------------------------------
 
   private cumulativeData(): EmissionsData {
-    const sm = this.sampler!;
+    const sm = this.sampler;
     return this.data(sm.lastSampleMs - sm.startMs, sm.totals, sm.util);
   }
 
   private data(durationMs: number, totals: Totals, util: Util, taskName?: string): EmissionsData {
-    const sm = this.sampler!;
+    const sm = this.sampler;
     return buildData({
       options: this.options,
       runId: this.runId,
@@ -313,7 +309,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
    * ones write synchronously, so this also serves signal and exit handlers), then shutdown.
    */
   private finish(): { data: EmissionsData; done: Promise<void> } {
-    const sm = this.sampler!;
+    const sm = this.sampler;
     if (this.state === 'running') sm.sampleNow();
     this.state = 'stopped';
     sm.halt();

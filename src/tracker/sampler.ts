@@ -45,16 +45,18 @@ export class Sampler {
   private fastSampling = false;
   private baseIntervalMs = 0;
 
+  private sources: Readonly<Record<Component, PowerSource | undefined>> = { cpu: undefined, gpu: undefined, ram: undefined };
+
   constructor(
     private readonly host: SamplerHost,
-    readonly sources: Readonly<Record<Component, PowerSource | undefined>>,
     private readonly intensity: IntensityProvider,
     private readonly location: Location,
   ) {}
 
-  /** Starts the sources and the intensity provider, takes the baselines and arms the timer. */
-  start(): void {
+  /** Starts the chosen sources and the intensity provider, takes the baselines and arms the timer. */
+  start(sources: Readonly<Record<Component, PowerSource | undefined>>): void {
     const { options: o } = this.host;
+    this.sources = sources;
     const now = o.clock();
     for (const c of COMPONENTS) {
       const s = this.sources[c];
