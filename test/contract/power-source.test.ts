@@ -90,7 +90,7 @@ function nvmlThroughC(): Implementation {
     new FakeGpus({ count: 1, '0.name': 'NVIDIA H200', '0.uuid': 'GPU-c0ffee00-0000-0000-0000-000000000000', '0.arch': 9, '0.energy_mj': '5000000', '0.power_mw': 250000 });
   const source = (clock: ManualClock, native: NativeLoadResult) => {
     const s = nvmlSource(context(clock), native, { libraryPath: fakeLibrary(), env: {}, powerSampleIntervalMs: 3_600_000 });
-    cleanups.push(() => s.close());
+    cleanups.push(() => s.close?.());
     return s;
   };
   return {
@@ -122,7 +122,7 @@ function nvmlThroughC(): Implementation {
 function nvmlThroughTs(): Implementation {
   const source = (clock: ManualClock, binding: FakeNvmlBinding) => {
     const s = nvmlSource(context(clock), { binding: binding as never, errors: [] }, { env: {} });
-    cleanups.push(() => s.close());
+    cleanups.push(() => s.close?.());
     return s;
   };
   return {
