@@ -26,6 +26,8 @@ export interface CliFlagDef {
   /** Help text when it differs from the option's doc. */
   readonly help?: string;
   readonly parse?: 'number';
+  /** The help shows no default (the CLI command has its own). */
+  readonly noDefault?: true;
 }
 
 export interface OptionDef {
@@ -77,28 +79,28 @@ export const OPTION_TABLE = {
   experimentId: {
     kind: 'string', from: 'any', default: '5b0fa12a-3dd7-45bb-9766-cc326314d9f1', check: nonEmpty,
     doc: "experiment id written to every row (CodeCarbon's default id)",
-    cli: { flags: '--experiment-id <id>' },
+    cli: { flags: '--experiment-id <id>', help: 'experiment id written to every row' },
   },
   experimentName: {
     kind: 'string', from: 'any', default: 'base', check: nonEmpty,
     doc: 'experiment name; also names the task file `emissions_<experimentName>_<runId>.csv`',
-    cli: { flags: '--experiment-name <name>' },
+    cli: { flags: '--experiment-name <name>', help: 'experiment name written to every row' },
   },
   measurePowerSecs: {
     kind: 'number', from: 'any', default: 15,
     check: (v: number) => positive(v as never) ?? (v >= 0.01 && v <= 86400 ? undefined : `expected seconds between 0.01 and 86400, got ${v}`),
     doc: 'seconds between samples while no call is in flight (0.01–86400); RAPL may shorten it so no counter wraps twice',
-    cli: { flags: '--measure-power-secs <s>', parse: 'number' },
+    cli: { flags: '--measure-power-secs <s>', parse: 'number', help: 'seconds between power samples' },
   },
   outputDir: {
     kind: 'string', from: 'any', default: '.', check: nonEmpty,
     doc: 'folder of the output files; must exist and be writable (from a project-local config file: inside the working folder)',
-    cli: { flags: '--output-dir <dir>' },
+    cli: { flags: '--output-dir <dir>', help: 'folder of the output files; must exist' },
   },
   outputFile: {
     kind: 'string', from: 'any', default: 'emissions.csv', check: CHECK_OUTPUT_FILE,
     doc: 'CSV file name inside `outputDir` (no folders, no `..`)',
-    cli: { flags: '--output-file <file>' },
+    cli: { flags: '--output-file <file>', help: 'CSV file name inside the output folder' },
   },
   onCsvWrite: {
     kind: 'string', from: 'any', default: 'append', choices: ['append', 'update'],
@@ -130,7 +132,7 @@ export const OPTION_TABLE = {
   trackingMode: {
     kind: 'string', from: 'any', default: 'machine', choices: ['machine', 'process'],
     doc: "`'machine'` accounts the whole host; `'process'` the process tree rooted at `pid`",
-    cli: { flags: '--tracking-mode <mode>', help: "'process' (the command's process tree) or 'machine'" },
+    cli: { flags: '--tracking-mode <mode>', help: "'process' (the command's process tree, the default of run) or 'machine'", noDefault: true },
   },
   pid: {
     kind: 'number', from: 'any', default: () => process.pid, defaultText: '`process.pid`',
@@ -147,7 +149,7 @@ export const OPTION_TABLE = {
       return undefined;
     },
     doc: 'GPUs to track: indexes (≥ 0) or UUIDs (`GPU-…`, `MIG-…`), an array or a comma-separated string',
-    cli: { flags: '--gpu-ids <ids>' },
+    cli: { flags: '--gpu-ids <ids>', help: 'GPUs to track, comma-separated indexes or UUIDs' },
   },
   countryIsoCode: {
     kind: 'string', from: 'any', defaultText: 'world average, with a warning',
