@@ -124,7 +124,7 @@ export function estimate(flags: EstimateFlags): EstimateResult {
       if (flags.region !== undefined) loc.cloudRegion = flags.region;
     } else if (flags.region !== undefined) loc.region = flags.region;
     const v = gridIntensity(loc as Location);
-    const place = [v.countryName, v.region].filter(Boolean).join(', ');
+    const place = [v.countryName, v.region || v.city].filter(Boolean).join(', ');
     intensity = {
       gPerKWh: v.gPerKWh,
       source: v.source,
