@@ -93,11 +93,12 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
   private totals: Totals = zeroTotals();
   private lastIntensity?: IntensityValue;
   private readonly tasks = new Map<string, { startMs: number; totals: Totals; util: Record<string, Mean> }>();
-  private readonly util: Record<'cpu' | 'gpu' | 'ram' | 'ramUsed', Mean> = {
+  private readonly util: Record<'cpu' | 'gpu' | 'ram' | 'ramUsed' | 'ramInUse', Mean> = {
     cpu: { sum: 0, n: 0 },
     gpu: { sum: 0, n: 0 },
     ram: { sum: 0, n: 0 },
     ramUsed: { sum: 0, n: 0 },
+    ramInUse: { sum: 0, n: 0 },
   };
   private lastUtilMs = -Infinity;
   private lastCpuTimes?: CpuTimes;
@@ -472,8 +473,10 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       const used = mem.totalBytes - mem.availableBytes;
       this.util.ram.sum += (100 * used) / mem.totalBytes;
       this.util.ram.n++;
-      this.util.ramUsed.sum += used / BYTES_PER_GIB;
+      this.util.ramUsed.sum += mem.usedBytes / BYTES_PER_GIB;
       this.util.ramUsed.n++;
+      this.util.ramInUse.sum += used / BYTES_PER_GIB;
+      this.util.ramInUse.n++;
     }
   }
 
@@ -541,6 +544,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       gpuUtilizationPercent: mean(util.gpu!),
       ramUtilizationPercent: mean(util.ram!),
       ramUsedGB: mean(util.ramUsed!),
+      ramInUseGB: mean(util.ramInUse!),
       onCloud: o.cloudProvider ? 'Y' : 'N',
       pue: o.pue,
       wue: o.wue,

@@ -229,8 +229,10 @@ export interface EmissionsData {
   readonly cpuUtilizationPercent: number;
   readonly gpuUtilizationPercent: number;
   readonly ramUtilizationPercent: number;
-  /** GiB. */
+  /** GiB, mean: psutil's `used` (total − free − buffers − cache), as CodeCarbon's `ram_used_gb`. */
   readonly ramUsedGB: number;
+  /** GiB, mean: total − available (`MemAvailable`), the memory new work cannot have. JSON only. */
+  readonly ramInUseGB?: number;
   readonly onCloud: 'Y' | 'N';
   readonly pue: number;
   readonly wue: number;
