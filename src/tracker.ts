@@ -593,7 +593,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       cloudProvider: o.cloudProvider ?? '',
       cloudRegion: o.cloudRegion ?? '',
       os: hw.os,
-      nodeVersion: process.version,
+      nodeVersion: process.versions.node,
       trackerVersion: `wattprint ${VERSION}`,
       cpuCount: hw.cpuCount,
       cpuModel: hw.cpuModel,

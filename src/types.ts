@@ -212,7 +212,7 @@ export interface EmissionsData {
   readonly cloudProvider: string;
   readonly cloudRegion: string;
   readonly os: string;
-  /** Node.js version (written to CodeCarbon's `python_version` column). */
+  /** Node.js version without the `v`, e.g. `'20.20.2'` (written to CodeCarbon's `python_version` column, which holds e.g. `'3.12.3'`). */
   readonly nodeVersion: string;
   /** `wattprint <version>` (written to `codecarbon_version`). */
   readonly trackerVersion: string;

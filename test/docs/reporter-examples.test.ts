@@ -41,7 +41,7 @@ async function exampleData(): Promise<{ data: EmissionsData; ctx: { phase: 'stop
     timestamp: '2026-08-09T10:11:12',
     runId: '0f8e2b7c-4a51-4d2e-9c3b-6f1d0a9e8b21',
     os: 'Linux-6.1.0-18-amd64-x86_64-with-glibc2.36',
-    nodeVersion: 'v20.20.2',
+    nodeVersion: '20.20.2',
     trackerVersion: 'wattprint 0.1.0',
     cpuCount: 16,
     cpuModel: 'AMD EPYC 7313P 16-Core Processor',

@@ -77,6 +77,11 @@ describe('CSV columns as CodeCarbon 3.x writes them for the same input', () => {
     expect(await csvRowOf({ cloudProvider: 'gcp', cloudRegion: 'europe-west9' })).toMatchObject({ country_name: 'France', region: '' });
   });
 
+  it('python_version holds the runtime version in the same form, without a v', async () => {
+    expect((await csvRowOf({ countryIsoCode: 'FRA' })).python_version).toBe(process.versions.node);
+    expect(process.versions.node).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
   it("os is Python's platform.platform()", async () => {
     const row = await csvRowOf({ countryIsoCode: 'FRA' });
     expect(row.os).toBe(platformString());
