@@ -118,7 +118,7 @@ export const OPTION_TABLE = {
     cli: { flags: '--save-to-json' },
   },
   reporters: {
-    kind: 'array', from: 'constructor', default: [], defaultText: '`[]`',
+    kind: 'array', from: 'constructor', default: () => [], defaultText: '`[]`',
     check: (v: unknown[]) => {
       const bad = v.findIndex((r) => !r || typeof r !== 'object' || !isFn((r as { report?: unknown }).report));
       return bad < 0 ? undefined : `reporters[${bad}] must be an object with a report(data, context) method (see the Reporter interface)`;
