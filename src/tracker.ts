@@ -5,7 +5,7 @@ import { describeHardware, type HardwareInfo } from './hardware.js';
 import { onProcessEnd } from './exit-hooks.js';
 import { CallTracker, type Baseline, type CallRecord, type CallStats, type LabelValue, type WattprintReport, type WrapOptions } from './inference/index.js';
 import { intensityProviderFor, locationOf } from './intensity/for-options.js';
-import { WORLD_AVERAGE_G_PER_KWH } from './intensity/index.js';
+import { countryName, WORLD_AVERAGE_G_PER_KWH } from './intensity/index.js';
 import { resolveOptions, type EmissionsTrackerOptions, type ResolvedOptions } from './options.js';
 import { callbackReporter, csvReporter, jsonReporter } from './reporters/index.js';
 import { selectSources, type Selection } from './sources/select.js';
@@ -587,9 +587,10 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       ramEnergyKWh: kWh(t.energyJ.ram),
       energyConsumedKWh: kWh(totalJ),
       waterConsumedL: t.waterL,
-      countryName: intensity.countryName ?? '',
+      // A provider without location fields (a forced intensity): the names CodeCarbon writes for the options.
+      countryName: intensity.countryName ?? (o.countryIsoCode ? countryName(o.countryIsoCode) : undefined) ?? '',
       countryIsoCode: intensity.countryIsoCode ?? o.countryIsoCode ?? '',
-      region: intensity.region ?? o.region ?? '',
+      region: intensity.region ?? o.region?.toLowerCase() ?? '',
       cloudProvider: o.cloudProvider ?? '',
       cloudRegion: o.cloudRegion ?? '',
       os: hw.os,

@@ -58,6 +58,12 @@ describe('CSV columns as CodeCarbon 3.x writes them for the same input', () => {
     expect(Number(nor.emissions)).toBeCloseTo((40 * 60 * 18) / 3.6e9, 15);
   });
 
+  it('a forced intensity keeps the country name and the lower-case region of the options', async () => {
+    const row = await csvRowOf({ countryIsoCode: 'usa', region: 'California', forceCarbonIntensityGPerKWh: 100 });
+    expect(row).toMatchObject({ country_name: 'United States', country_iso_code: 'USA', region: 'california' });
+    expect(Number(row.emissions)).toBeCloseTo((40 * 60 * 100) / 3.6e9, 15);
+  });
+
   it("ram_used_gb is psutil's used, not total − available", async () => {
     const row = await csvRowOf({ countryIsoCode: 'FRA' });
     expect(Number(row.ram_used_gb)).toBeCloseTo((6140492 * 1024) / GIB, 12);
