@@ -1,6 +1,6 @@
 import { accessSync, constants, readFileSync, realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { WattprintError, invalidOption, type OptionOrigin } from './errors.js';
 import { isKnownGcpRegion } from './intensity/index.js';
 import { OPTION_NAMES, OPTION_TABLE, defaultValue, envName, optionDef, type OptionDef, type OptionName } from './option-table.js';
@@ -268,12 +268,16 @@ function readConfigFile(path: string): Record<string, unknown> | undefined {
   return parsed as Record<string, unknown>;
 }
 
-/** The real path of `p`, or `p` itself when it does not exist (the output check reports that). */
+/**
+ * The real path of `p`: its deepest existing ancestor with symbolic links resolved, then the rest.
+ * A folder that does not exist yet under a link still lands where the link points.
+ */
 function realOrSelf(p: string): string {
   try {
     return realpathSync(p);
   } catch {
-    return p;
+    const parent = dirname(p);
+    return parent === p ? p : join(realOrSelf(parent), basename(p));
   }
 }
 

@@ -73,6 +73,9 @@ describe('a project-local .wattprint.json is not trusted with paths', () => {
     symlinkSync(c.home, join(c.cwd, 'link-to-home'));
     local(c.cwd, { outputDir: 'link-to-home' });
     expect(errorOf(() => resolveOptions({}, c)).code).toBe('UNTRUSTED_OPTION');
+    // A folder not created yet under the link points outside too.
+    local(c.cwd, { outputDir: 'link-to-home/new/deeper', saveToFile: false });
+    expect(errorOf(() => resolveOptions({}, c)).code).toBe('UNTRUSTED_OPTION');
     // The same folder is fine from the environment: the user chose it.
     local(c.cwd, {});
     expect(resolveOptions({}, { ...c, env: { WATTPRINT_OUTPUT_DIR: c.home } }).outputDir).toBe(c.home);
