@@ -6,7 +6,7 @@ import { isKnownCountry } from './intensity/index.js';
  * docs/api.md (test/docs/options-table.test.ts checks it, `npm run docs` rewrites it) all read it.
  */
 
-type Kind = 'string' | 'number' | 'boolean' | 'object' | 'function' | 'array';
+export type Kind = 'string' | 'number' | 'boolean' | 'object' | 'function' | 'array';
 
 /**
  * Where a value may come from besides the constructor:
@@ -31,7 +31,8 @@ export interface CliFlagDef {
 }
 
 export interface OptionDef {
-  readonly kind: Kind;
+  /** The JS type of the value; a list where several are accepted (the first is what text coerces to). */
+  readonly kind: Kind | readonly Kind[];
   readonly from: OptionFrom;
   /** The default, or a function computing it at resolve time. Absent: no default (undefined). */
   readonly default?: unknown;
@@ -203,7 +204,8 @@ export const OPTION_TABLE = {
     cli: { flags: '--force-carbon-intensity <g-per-kwh>', parse: 'number' },
   },
   native: {
-    kind: 'boolean', from: 'any', default: true,
+    kind: ['boolean', 'string'], from: 'any', default: true,
+    check: (v: boolean | string) => (typeof v === 'string' && v.trim() === '' ? 'expected true, false or the path of a .node file' : undefined),
     doc: 'load the native addon (NVML, RAPL); `false` runs on estimates only; a string is the `.node` path (not from a project-local config file)',
     cli: { flags: '--no-native', help: 'do not load the native addon (no NVML/RAPL: estimates only)' },
   },
@@ -293,6 +295,9 @@ export const OPTION_NAMES = Object.keys(OPTION_TABLE) as OptionName[];
 export function optionDef(name: OptionName): OptionDef {
   return OPTION_TABLE[name];
 }
+
+/** The kinds an option accepts, the first being the one text (a variable) is parsed into. */
+export const kindsOf = (def: OptionDef): readonly Kind[] => (typeof def.kind === 'string' ? [def.kind] : def.kind);
 
 const snakeUpper = (s: string) =>
   s

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { WattprintError, invalidOption, type OptionOrigin } from './errors.js';
 import { isKnownGcpRegion } from './intensity/index.js';
-import { OPTION_NAMES, OPTION_TABLE, defaultValue, envName, optionDef, type OptionDef, type OptionName } from './option-table.js';
+import { OPTION_NAMES, OPTION_TABLE, defaultValue, envName, kindsOf, optionDef, type Kind, type OptionDef, type OptionName } from './option-table.js';
 import type {
   EmissionsData,
   IntensityProvider,
@@ -191,9 +191,16 @@ function unknownOption(name: string, origin: OptionOrigin): WattprintError {
 
 /** Parses the text of a variable (or a string in a config file) into the option's kind. */
 function coerce(def: OptionDef, raw: unknown): { value: unknown } | { problem: string } {
-  if (typeof raw !== 'string' || def.kind === 'string') return { value: raw };
+  const kinds = kindsOf(def);
+  if (typeof raw !== 'string' || kinds[0] === 'string') return { value: raw };
+  const parsed = parseAs(kinds[0]!, raw);
+  // Text that is not the first kind stays text where text is accepted (`native: '/opt/w.node'`).
+  return 'problem' in parsed && kinds.includes('string') ? { value: raw } : parsed;
+}
+
+function parseAs(kind: Kind, raw: string): { value: unknown } | { problem: string } {
   const s = raw.trim();
-  switch (def.kind) {
+  switch (kind) {
     case 'number': {
       const n = Number(s);
       return s === '' || Number.isNaN(n) ? { problem: `expected a number, got '${raw}'` } : { value: n };
@@ -222,17 +229,13 @@ function typeOf(v: unknown): string {
 /** Validates one value against the table; returns it coerced, or throws naming option and origin. */
 function checkValue(name: OptionName, raw: unknown, origin: OptionOrigin): unknown {
   const def = optionDef(name);
-  // `native` also accepts a path to the .node file.
-  if (name === 'native' && typeof raw === 'string' && !/^(true|false|1|0|yes|no|on|off)$/i.test(raw.trim())) {
-    if (raw.trim() === '') throw invalidOption(name, 'expected true, false or the path of a .node file', origin);
-    return raw;
-  }
   const c = coerce(def, raw);
   if ('problem' in c) throw invalidOption(name, c.problem, origin);
   const v = c.value;
-  const ok =
-    def.kind === 'array' ? Array.isArray(v) : def.kind === 'object' ? typeof v === 'object' && v !== null && !Array.isArray(v) : typeof v === def.kind;
-  if (!ok) throw invalidOption(name, `expected ${def.kind === 'array' ? 'an array' : `a ${def.kind}`}, got ${typeOf(v)}`, origin);
+  const kinds = kindsOf(def);
+  const is = (k: Kind) => (k === 'array' ? Array.isArray(v) : k === 'object' ? typeof v === 'object' && v !== null && !Array.isArray(v) : typeof v === k);
+  if (!kinds.some(is))
+    throw invalidOption(name, `expected ${kinds.map((k) => (k === 'array' ? 'an array' : `a ${k}`)).join(' or ')}, got ${typeOf(v)}`, origin);
   if (def.choices && !def.choices.includes(v as string))
     throw invalidOption(name, `expected one of ${def.choices.map((a) => `'${a}'`).join(', ')}, got '${String(v)}'`, origin);
   const problem = def.check?.(v as never);

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { WattprintError } from '../errors.js';
-import { defaultText, OPTION_NAMES, optionDef, plainText, type OptionName } from '../option-table.js';
+import { defaultText, kindsOf, OPTION_NAMES, optionDef, plainText, type OptionName } from '../option-table.js';
 import type { EmissionsTrackerOptions } from '../options.js';
 
 interface Flag {
@@ -17,7 +17,7 @@ function describe(option: OptionName): string {
   const text = plainText(def.cli?.help ?? def.doc);
   const dflt = defaultText(option);
   // A boolean flag already says what it changes from the default.
-  return dflt === undefined || def.kind === 'boolean' || def.cli?.noDefault ? text : `${text} (default ${plainText(dflt)})`;
+  return dflt === undefined || kindsOf(def)[0] === 'boolean' || def.cli?.noDefault ? text : `${text} (default ${plainText(dflt)})`;
 }
 
 /**

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/program.js';
-import { defaultText, envName, OPTION_NAMES, optionDef, plainText, renderOptionsMarkdown } from '../../src/option-table.js';
+import { defaultText, envName, kindsOf, OPTION_NAMES, optionDef, plainText, renderOptionsMarkdown } from '../../src/option-table.js';
 import { resolveOptions } from '../../src/options.js';
 import { ROOT } from '../cli/helpers.js';
 import { docSection } from './doc-section.js';
@@ -40,7 +40,7 @@ describe('the options table is the one source of options', () => {
       const line = help.split('\n').find((l) => l.trimStart().startsWith(flag));
       expect(line, flag).toBeDefined();
       const shown = defaultText(name);
-      if (shown !== undefined && def.kind !== 'boolean' && !def.cli.noDefault) {
+      if (shown !== undefined && kindsOf(def)[0] !== 'boolean' && !def.cli.noDefault) {
         expect(line).toContain(`(default ${plainText(shown)})`);
         // The default the help shows is the one resolveOptions applies.
         const value = (resolved as unknown as Record<string, unknown>)[name];

@@ -51,6 +51,9 @@ describe('a project-local .wattprint.json is not trusted with paths', () => {
     const o = resolveOptions({ saveToFile: false, devRoot: '/host/dev' }, { ...c, env: { WATTPRINT_PROCFS_ROOT: '/host/proc', WATTPRINT_NATIVE: '/opt/w.node' } });
     expect(o).toMatchObject({ nvmlLibraryPath: '/opt/nvml/libnvidia-ml.so.1', sysfsRoot: '/host/sys', procfsRoot: '/host/proc', devRoot: '/host/dev', native: '/opt/w.node' });
     expect(o.origins).toMatchObject({ nvmlLibraryPath: 'home-config', procfsRoot: 'env', devRoot: 'constructor', native: 'env' });
+    expect(resolveOptions({ saveToFile: false }, { ...c, env: { WATTPRINT_NATIVE: 'off' } }).native).toBe(false);
+    expect(errorOf(() => resolveOptions({ saveToFile: false }, { ...c, env: { WATTPRINT_NATIVE: ' ' } })).reason).toBe('expected true, false or the path of a .node file');
+    expect(errorOf(() => resolveOptions({ saveToFile: false, native: 3 as never }, c)).reason).toBe('expected a boolean or a string, got number');
   });
 
   it('still lets the project file turn the addon off and set plain options', () => {
