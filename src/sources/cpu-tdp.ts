@@ -1,5 +1,5 @@
 import { WattprintError } from '../errors.js';
-import { IDLE_SHARE, resolveTdp } from '../estimate/cpu-tdp.js';
+import { cpuTdp, IDLE_SHARE } from '../estimate/cpu-tdp.js';
 import { readCpuInfo, type CpuInfo } from '../system/cpuinfo.js';
 import { readSystemCpuTimes, type CpuTimes } from '../system/procstat.js';
 import { processTreeCpuS } from '../system/proctree.js';
@@ -20,7 +20,7 @@ const CONSTANT_LOAD_SHARE = 0.5;
  */
 export function cpuTdpSource(ctx: SourceContext, opts: { tdpW?: number; cpu?: CpuInfo } = {}): PowerSource {
   const cpu = opts.cpu ?? readCpuInfo(ctx.procfsRoot);
-  const basis = resolveTdp(cpu, opts.tdpW);
+  const basis = cpuTdp(cpu, opts.tdpW);
   const processMode = ctx.trackingMode === 'process';
   const device: DeviceInfo = { id: '0', name: cpu.model, details: basis.details };
   const formula = processMode

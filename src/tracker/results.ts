@@ -2,6 +2,7 @@ import type { HardwareInfo } from '../hardware.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Selection } from '../sources/select.js';
 import type { Boundary, Component, ComponentBoundary, EmissionsData, IntensityValue, PowerSource } from '../types.js';
+import { countryName } from '../intensity/index.js';
 import { J_PER_KWH } from '../units.js';
 import { VERSION } from '../version.js';
 
@@ -34,12 +35,18 @@ export interface Mean {
 const mean = (m: Mean) => (m.n ? m.sum / m.n : 0);
 
 /** Utilisation means for CodeCarbon's columns. */
-export type Util = Record<'cpu' | 'gpu' | 'ram' | 'ramUsed', Mean>;
-export const zeroUtil = (): Util => ({ cpu: { sum: 0, n: 0 }, gpu: { sum: 0, n: 0 }, ram: { sum: 0, n: 0 }, ramUsed: { sum: 0, n: 0 } });
+export type Util = Record<'cpu' | 'gpu' | 'ram' | 'ramUsed' | 'ramInUse', Mean>;
+export const zeroUtil = (): Util => ({
+  cpu: { sum: 0, n: 0 },
+  gpu: { sum: 0, n: 0 },
+  ram: { sum: 0, n: 0 },
+  ramUsed: { sum: 0, n: 0 },
+  ramInUse: { sum: 0, n: 0 },
+});
 
 export function diffUtil(now: Util, before: Util): Util {
   const d = (k: keyof Util): Mean => ({ sum: now[k].sum - before[k].sum, n: now[k].n - before[k].n });
-  return { cpu: d('cpu'), gpu: d('gpu'), ram: d('ram'), ramUsed: d('ramUsed') };
+  return { cpu: d('cpu'), gpu: d('gpu'), ram: d('ram'), ramUsed: d('ramUsed'), ramInUse: d('ramInUse') };
 }
 
 /** `YYYY-MM-DDTHH:MM:SS` in local time, as CodeCarbon writes it. */
@@ -113,13 +120,14 @@ export function buildData(x: DataInput): EmissionsData {
     ramEnergyKWh: kWh(t.energyJ.ram),
     energyConsumedKWh: kWh(totalJ),
     waterConsumedL: t.waterL,
-    countryName: intensity.countryName ?? '',
+    // A provider without location fields (a forced intensity): the names CodeCarbon writes for the options.
+    countryName: intensity.countryName ?? (o.countryIsoCode ? countryName(o.countryIsoCode) : undefined) ?? '',
     countryIsoCode: intensity.countryIsoCode ?? o.countryIsoCode ?? '',
-    region: intensity.region ?? o.region ?? '',
+    region: intensity.region ?? o.region?.toLowerCase() ?? '',
     cloudProvider: o.cloudProvider ?? '',
     cloudRegion: o.cloudRegion ?? '',
     os: hw.os,
-    nodeVersion: process.version,
+    nodeVersion: process.versions.node,
     trackerVersion: `wattprint ${VERSION}`,
     cpuCount: hw.cpuCount,
     cpuModel: hw.cpuModel,
@@ -131,6 +139,7 @@ export function buildData(x: DataInput): EmissionsData {
     gpuUtilizationPercent: mean(util.gpu),
     ramUtilizationPercent: mean(util.ram),
     ramUsedGB: mean(util.ramUsed),
+    ramInUseGB: mean(util.ramInUse),
     onCloud: o.cloudProvider ? 'Y' : 'N',
     pue: o.pue,
     wue: o.wue,

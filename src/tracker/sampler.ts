@@ -268,8 +268,10 @@ export class Sampler {
       const used = mem.totalBytes - mem.availableBytes;
       this.util.ram.sum += (100 * used) / mem.totalBytes;
       this.util.ram.n++;
-      this.util.ramUsed.sum += used / BYTES_PER_GIB;
+      this.util.ramUsed.sum += mem.usedBytes / BYTES_PER_GIB;
       this.util.ramUsed.n++;
+      this.util.ramInUse.sum += used / BYTES_PER_GIB;
+      this.util.ramInUse.n++;
     }
   }
 }

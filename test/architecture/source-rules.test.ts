@@ -11,7 +11,7 @@ const MAX_LINES = 450;
  * Files being split in other branches of the same issue; each entry must still be over the limit
  * (or in a cycle), so the list shrinks as those land and cannot hide a new offender.
  */
-const PENDING_SPLIT = new Set(['inference/call-tracker.ts', 'options.ts']);
+const PENDING_SPLIT = new Set(['inference/call-tracker.ts']);
 const PENDING_CYCLES = new Set(['inference/call-tracker.ts inference/report.ts']);
 
 const lines = (file: string) => readFileSync(join(SRC, file), 'utf8').split('\n').length;
