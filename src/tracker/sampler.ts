@@ -246,6 +246,8 @@ export class Sampler {
       emissionsKg,
     };
     this.host.onMeasurement(m);
+    // Listeners (the call attribution among them) update what views read: rebuild those after them too.
+    this.generation++;
     return m;
   }
 

@@ -130,6 +130,19 @@ describe('tracker.snapshot()', () => {
     expect(s.energyJ * 1.5).toBeCloseTo(data.energyConsumedKWh * J_PER_KWH, 6);
   });
 
+  it('is not left stale by a snapshot taken inside a measurement listener', () => {
+    const { clock, tracker } = setup();
+    let inside = -1;
+    // Registered before start(), so it runs before the call attribution of each interval.
+    tracker.on('measurement', () => (inside = tracker.snapshot().calls.length));
+    tracker.start();
+    // The call's end takes a sample (calls in flight sample fast), which attributes the call.
+    tracker.wrap(() => clock.advance(100), { name: 'h' })();
+    expect(inside).toBe(0);
+    // The call that sample attributed shows once its listeners are done.
+    expect(tracker.snapshot().calls.map((c) => [c.name, c.ok])).toEqual([['h', 1]]);
+  });
+
   it('reports power 0 for an interval whose read failed, and keeps the device totals', () => {
     const { clock, gpu, tracker } = setup();
     tracker.start();
