@@ -136,7 +136,7 @@ describe('tracker.snapshot()', () => {
     // Registered before start(), so it runs before the call attribution of each interval.
     tracker.on('measurement', () => (inside = tracker.snapshot().calls.length));
     tracker.start();
-    // The call's end takes a sample (calls in flight sample fast), which attributes the call.
+    // A call ending a call-sampling interval (100 ms) after the last sample takes one, which attributes it.
     tracker.wrap(() => clock.advance(100), { name: 'h' })();
     expect(inside).toBe(0);
     // The call that sample attributed shows once its listeners are done.
