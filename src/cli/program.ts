@@ -6,7 +6,7 @@ import { detectCommand } from './detect.js';
 import { estimateCommand, formatGpuList, type EstimateFlags } from './estimate.js';
 import { CliError, EXIT, exitCodeOf, oneLine } from './exit.js';
 import { processIO, type CliIO } from './io.js';
-import { monitorCommand } from './monitor.js';
+import { monitorCommand, type MonitorFlags } from './monitor.js';
 import { renderHtml } from './report/html.js';
 import { loadReportInput } from './report/load.js';
 import { formatReportText } from './report/text.js';
@@ -26,6 +26,12 @@ const positiveNumber = (value: string): number => {
 const positiveInt = (value: string): number => {
   const n = number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer.');
+  return n;
+};
+
+const port = (value: string): number => {
+  const n = number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a TCP port, 0 to 65535.');
   return n;
 };
 
@@ -67,7 +73,8 @@ Exit status: 0 ok, 2 usage error; run exits with the command's status (128+N if 
     .argument('<command...>', 'the command and its arguments (put them after --)')
     .passThroughOptions()
     .option('--machine', 'track the whole machine instead of the process tree')
-    .option('-q, --quiet', 'no live status line, summary or warnings');
+    .option('-q, --quiet', 'no live status line, summary or warnings')
+    .option('--timeline <file>', 'also append one JSON line per sample to this file (power over time for `wattprint report`)');
   addTrackerFlags(run, { trackingMode: true });
   run.addHelpText(
     'after',
@@ -95,7 +102,10 @@ Exit status: the command's; 128+N if a signal N killed it; 126 if it cannot be e
     .description('track the whole machine until SIGINT/SIGTERM, writing a row every --interval seconds')
     .addOption(new Option('--interval <s>', 'seconds between rows').argParser(positiveNumber).default(60))
     .addOption(new Option('--duration <s>', 'stop by itself after this many seconds').argParser(positiveNumber))
-    .option('-q, --quiet', 'print nothing but errors');
+    .option('-q, --quiet', 'print nothing but errors')
+    .addOption(new Option('--prometheus <port>', 'also serve Prometheus metrics at http://<host>:<port>/metrics (0: any free port)').argParser(port))
+    .option('--host <address>', 'address of the --prometheus endpoint (default 127.0.0.1; 0.0.0.0 for every interface)')
+    .option('--timeline <file>', 'also append one JSON line per sample to this file (power over time for `wattprint report`)');
   addTrackerFlags(monitor);
   monitor.addHelpText(
     'after',
@@ -107,9 +117,10 @@ ${ENV_NOTE}
 Examples:
   $ wattprint monitor
   $ wattprint monitor --interval 300 --country-iso-code DEU --output-dir /var/log/wattprint
-  $ wattprint monitor --interval 10 --duration 3600 --quiet`,
+  $ wattprint monitor --interval 10 --duration 3600 --quiet
+  $ wattprint monitor --prometheus 9464 --host 0.0.0.0 --measure-power-secs 5   a node agent for Prometheus (docs/fleet.md)`,
   );
-  monitor.action(async (opts: { interval: number; duration?: number; quiet?: boolean }, cmd: Command) => {
+  monitor.action(async (opts: MonitorFlags, cmd: Command) => {
     setExit(await monitorCommand(trackerOptionsFromFlags(cmd), opts, io));
   });
 
