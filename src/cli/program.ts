@@ -8,7 +8,7 @@ import { CliError, EXIT, exitCodeOf, oneLine } from './exit.js';
 import { processIO, type CliIO } from './io.js';
 import { monitorCommand, type MonitorFlags } from './monitor.js';
 import { renderHtml } from './report/html.js';
-import { loadReportInput } from './report/load.js';
+import { loadReportInputs } from './report/load.js';
 import { formatReportText } from './report/text.js';
 import { runCommand } from './run.js';
 import { addTrackerFlags, trackerOptionsFromFlags } from './tracker-flags.js';
@@ -146,23 +146,27 @@ Examples:
 
   program
     .command('report')
-    .description('summarise emissions.csv, emissions.jsonl or wattprint-report.json; --html writes charts')
-    .argument('<file>', 'emissions.csv, emissions.jsonl or wattprint-report.json')
+    .description('summarise emissions.csv, emissions.jsonl, wattprint-report.json or a timeline; --html writes charts')
+    .argument('<files...>', 'emissions.csv, emissions.jsonl, wattprint-report.json or a --timeline file; several are read together')
     .option('--html <out.html>', 'also write one self-contained HTML page with SVG charts')
     .addHelpText(
       'after',
       `
-The summary gives totals per project and run, the energy split by component, the emissions per kWh and,
-for a wattprint-report.json, the energy per request. The HTML page needs no network: its charts are inline
-SVG (power over time per run, energy and emissions per run, energy per request).
+The summary gives totals per project and run (one unit per column), the energy split by component with
+estimated components marked *, the emissions per kWh, everyday equivalents (km by car, phone charges) and,
+for a wattprint-report.json or a timeline with calls, the energy per request. A timeline (run/monitor
+--timeline) gives power over time sample by sample. The HTML page needs no network: its charts are inline
+SVG (power over time per run, energy and emissions per run, energy per request); estimated components are
+dashed or hatched.
 
 Examples:
   $ wattprint report emissions.csv
   $ wattprint report out/emissions.jsonl --html out/report.html
-  $ wattprint report out/wattprint-report.json`,
+  $ wattprint report out/wattprint-report.json
+  $ wattprint report out/emissions.csv out/timeline.jsonl --html out/report.html   power over time from the timeline`,
     )
-    .action((file: string, opts: { html?: string }) => {
-      const input = loadReportInput(file);
+    .action((files: string[], opts: { html?: string }) => {
+      const input = loadReportInputs(files);
       io.stdout.write(`${formatReportText(input)}\n`);
       if (opts.html) {
         const target = resolve(opts.html);

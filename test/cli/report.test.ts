@@ -127,13 +127,22 @@ describe('wattprint report (terminal summary)', () => {
     expect(r.stdout).toContain(`wattprint report: ${file} (csv, 6 rows, 3 runs in 2 projects)`);
     const lines = r.stdout.split('\n');
     const line = (start: RegExp) => lines.find((l) => start.test(l)) ?? '';
+    // One unit per column, named in the header (the project total, 0.424 Wh and 21.2 mg, picks it).
+    expect(lines[lines.findIndex((l) => l.startsWith('project alpha')) + 1]).toMatch(/^ {2}run\s+first row at\s+rows\s+duration\s+energy \(Wh\)\s+cpu\s+gpu\s+ram\s+CO2eq \(mg\)\s+g\/kWh$/);
     // Run A: 850 J = 0.236 Wh, CPU 700/850 = 82 %, RAM 18 %, 50 g/kWh.
-    expect(line(/^ {2}run-a /)).toMatch(/run-a\s+2026-01-01T00:00:10\s+3\s+30 s\s+0\.236 Wh\s+82 %\s+0 %\s+18 %\s+11\.8 mg\s+50$/);
+    expect(line(/^ {2}run-a /)).toMatch(/run-a\s+2026-01-01T00:00:10\s+3\s+30 s\s+0\.236\s+82 %\s+0 %\s+18 %\s+11\.8\s+50$/);
     // Run B: 675 J, GPU 74 %.
-    expect(line(/^ {2}run-b /)).toMatch(/run-b\s+\S+\s+1\s+5 s\s+0\.188 Wh\s+22 %\s+74 %\s+3\.7 %\s+9\.38 mg\s+50$/);
+    expect(line(/^ {2}run-b /)).toMatch(/run-b\s+\S+\s+1\s+5 s\s+0\.188\s+22 %\s+74 %\s+3\.7 %\s+9\.38\s+50$/);
     // Project alpha total: 1525 J = 0.424 Wh.
-    expect(lines[lines.findIndex((l) => l.startsWith('project alpha')) + 4]).toMatch(/^ {2}total\s+4\s+35 s\s+0\.424 Wh/);
-    expect(line(/^ {2}run-c /)).toMatch(/run-c\s+\S+\s+2\s+8 s\s+0\.556 Wh\s+0 %\s+100 %\s+0 %\s+222 mg\s+400$/);
+    expect(lines[lines.findIndex((l) => l.startsWith('project alpha')) + 4]).toMatch(/^ {2}total\s+4\s+35 s\s+0\.424\s/);
+    // Project beta: 2000 J = 0.556 Wh, 222 mg at 400 g/kWh.
+    expect(line(/^ {2}run-c /)).toMatch(/run-c\s+\S+\s+2\s+8 s\s+0\.556\s+0 %\s+100 %\s+0 %\s+222\s+400$/);
+    // Equivalents: 0.222 g CO2eq / 250.4 g per km; 2000 J / 0.01159 kWh per charge.
+    const beta = lines.slice(lines.findIndex((l) => l.startsWith('project beta')));
+    expect(beta.find((l) => l.includes('km by car'))).toBe(`  ≈ ${Number((0.2222 / 250.4).toPrecision(3))} km by car (same CO2eq), ${Number((2000 / 3.6e6 / (8.22e-6 / 7.09e-4)).toPrecision(3))} smartphone charges (same energy)`);
+    expect(r.stdout).toContain('US EPA Greenhouse Gas Equivalencies Calculator');
+    // A CSV does not say what was estimated: no marks.
+    expect(r.stdout).not.toContain('*');
   });
 
   it('round-trips project names that CSV must quote or guard against formulas', async () => {
@@ -146,12 +155,22 @@ describe('wattprint report (terminal summary)', () => {
     expect(jsonl.stdout).toContain(`project ${name} (1 run)`);
   });
 
-  it('reads emissions.jsonl the same way', async () => {
+  it('reads emissions.jsonl the same way, and marks the components its boundary says were estimated', async () => {
     const dir = tempDir();
     const csv = await runCli(['report', writeCsv(dir, fixture())]);
     const jsonl = await runCli(['report', writeJsonl(dir, fixture())]);
     expect(jsonl.code).toBe(0);
-    const body = (s: string) => s.split('\n').slice(1).join('\n');
+    // The fixture's boundary: CPU from cpu-tdp and RAM from ram-dimm (estimated), GPU from NVML.
+    expect(jsonl.stdout).toMatch(/^ {2}run-b\s+\S+\s+1\s+5 s\s+0\.188\s+22 %\*\s+74 %\s+3\.7 %\*\s+9\.38\s+50$/m);
+    expect(jsonl.stdout).toMatch(/^ {2}run-c\s+\S+\s+2\s+8 s\s+0\.556\s+0 %\s+100 %\s+0 %\s+222\s+400$/m);
+    expect(jsonl.stdout).toContain('  * estimated from a model');
+    const body = (s: string) =>
+      s
+        .split('\n')
+        .slice(1)
+        .filter((l) => !l.includes('* estimated'))
+        .map((l) => l.replaceAll('*', '').replace(/\s+/g, ' ').trimEnd())
+        .join('\n');
     expect(body(jsonl.stdout)).toBe(body(csv.stdout));
   });
 
@@ -198,7 +217,8 @@ describe.skipIf(!hasChromium)('wattprint report --html in headless Chromium', ()
     expect(r.code).toBe(0);
     expect(r.stderr).toBe(`wattprint: wrote ${html}\n`);
     const text = readFileSync(html, 'utf8');
-    expect(text).not.toMatch(/<script|<link|@import|url\(|src=/i);
+    // Only fragment references (the hatch patterns) may use url().
+    expect(text).not.toMatch(/<script|<link|@import|url\((?!#)|src=/i);
 
     const { page, errors, requests } = await open(html);
     expect(errors).toEqual([]);
@@ -254,10 +274,11 @@ describe.skipIf(!hasChromium)('wattprint report --html in headless Chromium', ()
     const html = join(dir, 'report.html');
     const r = await runCli(['report', file, '--html', html]);
     expect(r.code).toBe(0);
-    // 'all requests' (with perRequest's requests/kWh), then one line per name.
-    expect(r.stdout).toMatch(/^ {2}all requests\s+10\s+2 J\s+1\.8 J\s+3\.5 J\s+0\.111 mg\s+1800000$/m);
-    expect(r.stdout).toMatch(/^ {2}chat\s+7\s+2\.29 J\s+2 J\s+3\.5 J\s+–\s+–$/m);
-    expect(r.stdout).toMatch(/^ {2}embed\s+3\s+1\.33 J/m);
+    // 'all requests' (with perRequest's requests/kWh), then one line per name; one unit per column.
+    expect(r.stdout).toMatch(/^ {2}requests\s+count\s+mean energy \(J\)\s+p50\s+p95\s+CO2eq per request \(mg\)\s+requests per kWh$/m);
+    expect(r.stdout).toMatch(/^ {2}all requests\s+10\s+2\s+1\.8\s+3\.5\s+0\.111\s+1800000$/m);
+    expect(r.stdout).toMatch(/^ {2}chat\s+7\s+2\.29\s+2\s+3\.5\s+–\s+–$/m);
+    expect(r.stdout).toMatch(/^ {2}embed\s+3\s+1\.33\s/m);
     const { page, errors } = await open(html);
     expect(errors).toEqual([]);
     const hist = await page.$$eval('svg[data-chart="request-energy"] rect[data-bin]', (rs) =>
@@ -295,8 +316,8 @@ describe.skipIf(!hasChromium)('wattprint report --html in headless Chromium', ()
     const r = await runCli(['report', reportFile, '--html', html]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('(report, 1 row, 1 run in 1 project)');
-    expect(r.stdout).toMatch(/^ {2}requests\s+count\s+mean energy\s+p50\s+p95\s+CO2eq per request\s+requests per kWh$/m);
-    expect(r.stdout).toMatch(/^ {2}all requests\s+6\s+\S+ (J|mJ|Wh)/m);
+    expect(r.stdout).toMatch(/^ {2}requests\s+count\s+mean energy \((J|Wh)\)\s+p50\s+p95\s+CO2eq per request \((mg|g)\)\s+requests per kWh$/m);
+    expect(r.stdout).toMatch(/^ {2}all requests\s+6\s+[\d.]+\s/m);
 
     const { page, errors, requests } = await open(html);
     expect(errors).toEqual([]);
