@@ -136,13 +136,12 @@ export function recordTimeline(tracker: TimelineSource, options: TimelineOptions
     const s = tracker.snapshot();
     return { project_name: s.projectName, run_id: s.runId, timestamp: new Date().toISOString() };
   };
-  const onMeasurement = (m: Measurement) => {
+  const writeSample = (m: Measurement) => {
     const s = tracker.snapshot();
     originMs ??= m.startMs;
     const kinds = {} as Record<Component, SourceKind | 'none'>;
     for (const c of COMPONENTS) kinds[c] = s.components[c].kind;
-    const timestamp = new Date().toISOString();
-    const ids = { project_name: s.projectName, run_id: s.runId, timestamp };
+    const ids = { project_name: s.projectName, run_id: s.runId, timestamp: new Date().toISOString() };
     write({
       type: 'sample',
       ...ids,
@@ -161,6 +160,16 @@ export function recordTimeline(tracker: TimelineSource, options: TimelineOptions
     });
     if (callsChanged) writeCalls(ids);
   };
+  // Written after the other 'measurement' listeners have run (the call tracker attributes the
+  // interval's calls in its own), so the calls line includes them and the snapshot read here is
+  // never one taken half-way through the tracker's own listeners.
+  const pending: Measurement[] = [];
+  const drain = () => {
+    for (const m of pending.splice(0)) writeSample(m);
+  };
+  const onMeasurement = (m: Measurement) => {
+    if (pending.push(m) === 1) queueMicrotask(drain);
+  };
   tracker.on('call', onCall);
   tracker.on('measurement', onMeasurement);
   let open = true;
@@ -171,6 +180,7 @@ export function recordTimeline(tracker: TimelineSource, options: TimelineOptions
       open = false;
       tracker.off('call', onCall);
       tracker.off('measurement', onMeasurement);
+      drain();
       // Calls in flight at stop are attributed after the last sample: keep them.
       if (callsChanged) writeCalls(idsNow());
     },

@@ -25,16 +25,20 @@ const measurement = (startMs: number, endMs: number, cpuW: number, ramW: number)
 };
 
 describe('recordTimeline', () => {
-  it("writes one line per 'measurement' with times from the run's start and each component's kind", () => {
+  it("writes one line per 'measurement' with times from the run's start and each component's kind", async () => {
+    const tick = () => new Promise<void>((r) => setImmediate(r));
     const dir = mkdtempSync(join(tmpdir(), 'wattprint-timeline-'));
     const path = join(dir, 'timeline.jsonl');
     const source = new FakeSource();
     const t = recordTimeline(source, { path });
     source.emit('measurement', measurement(5000, 7000, 40, 10));
+    await tick();
     source.emitCall('complete', 0.5);
     source.emitCall('complete', 20000);
     source.emit('measurement', measurement(7000, 8000, 80, 10));
+    await tick();
     source.emit('measurement', measurement(8000, 9000, 60, 10));
+    // A call attributed by a later listener of the same sample is in that sample's calls line.
     source.emitCall('complete', 2);
     t.close();
     t.close();
@@ -42,6 +46,7 @@ describe('recordTimeline', () => {
     expect(source.listenerCount('call')).toBe(0);
     const lines = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TimelineSample | TimelineCalls);
     expect(lines.map((l) => l.type)).toEqual(['sample', 'sample', 'calls', 'sample', 'calls']);
+    expect((lines[4] as TimelineCalls).calls[0]!.count).toBe(3);
     const samples = lines.filter((l): l is TimelineSample => l.type === 'sample');
     expect(samples.map((s) => [s.t0_s, s.t_s])).toEqual([
       [0, 2],
@@ -54,7 +59,6 @@ describe('recordTimeline', () => {
     expect(samples[0]!.run_id).toBe('run-1');
     expect(samples[0]!.project_name).toBe('fleet-test');
     const calls = lines.filter((l): l is TimelineCalls => l.type === 'calls');
-    // The second calls line (written at close) holds the call that ended after the last sample.
     const last = calls.at(-1)!.calls[0]!;
     expect(last).toMatchObject({ name: 'complete', count: 3, energy_j: 20002.5 });
     expect(last.counts).toHaveLength(calls[0]!.bucket_bounds_j.length + 1);
