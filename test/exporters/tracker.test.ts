@@ -10,6 +10,7 @@ import { otelMetrics } from '../../src/exporters/otel.js';
 import { prometheusMetrics } from '../../src/exporters/prometheus.js';
 import { recordTimeline, type TimelineCalls, type TimelineSample } from '../../src/exporters/timeline.js';
 import { FakePowerSource, ManualClock } from '../../src/testing/index.js';
+import type { PowerSource } from '../../src/types.js';
 import { EmissionsTracker } from '../../src/tracker.js';
 
 function tracker(clock: ManualClock) {
@@ -91,5 +92,44 @@ describe('exporters on a real tracker', () => {
     const calls = lines.filter((l): l is TimelineCalls => l.type === 'calls').at(-1)!;
     expect(calls.calls[0]).toMatchObject({ name: 'work', count: 2 });
     expect(calls.calls[0]!.energy_j).toBeCloseTo(callsJ, 6);
+  });
+});
+
+describe('snapshot power read by the exporters', () => {
+  it('a sample a moment after another (a flush on the timer tick) does not turn counter steps into 0 W or spikes', async () => {
+    const clock = new ManualClock();
+    // A counter that moves in 4 J steps every 100 ms (40 W), as hardware counters update in steps.
+    const stepped: PowerSource = {
+      id: 'stepped',
+      component: 'cpu',
+      kind: 'measured',
+      probe: () => ({ ok: true, devices: [{ id: 'package-0', name: 'p0' }] }),
+      start() {},
+      read: () => {
+        const j = Math.floor(clock.now() / 100) * 4;
+        return { energyJ: j, devicesJ: { 'package-0': j } };
+      },
+    };
+    const t = new EmissionsTracker({ sources: { cpu: [stepped], gpu: [], ram: [] }, saveToFile: false, handleSignals: false, clock: clock.now, measurePowerSecs: 10, forceCarbonIntensityGPerKWh: 100 });
+    const registry = new Registry();
+    const prom = prometheusMetrics(t, { registry });
+    t.start();
+    const power = async () => Number(/^wattprint_power_watts\{[^}]*device="package-0"[^}]*\} (\S+)$/m.exec(await registry.metrics())?.[1]);
+    clock.advance(10_000);
+    t.sample();
+    expect(await power()).toBeCloseTo(40, 9);
+    clock.advance(1); // same 100 ms step: the counter has not moved
+    t.sample();
+    expect(await power()).toBeCloseTo(40, 9);
+    expect(t.snapshot().components.cpu.powerW).toBeCloseTo(40, 9);
+    clock.advance(99); // the next step lands 1 ms after the previous sample
+    t.sample();
+    expect(await power()).toBeCloseTo(40, 9);
+    clock.advance(9_900);
+    t.sample(); // 10 s window since the last one shown: 100 steps
+    expect(await power()).toBeCloseTo(40, 9);
+    expect(t.snapshot().components.cpu.powerW).toBeCloseTo(40, 9);
+    prom.close();
+    await t.stop();
   });
 });
