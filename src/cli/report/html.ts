@@ -137,7 +137,7 @@ export function renderHtml(input: ReportInput, generatedAt = new Date()): string
     const charts = powerRuns.map((r) =>
       lineChart({
         chart: 'power',
-        attrs: { 'data-run': r.runId, 'data-project': r.projectName },
+        attrs: { 'data-run': r.runId, 'data-project': r.projectName, 'data-from': r.powerFrom },
         title: `Power over time – ${r.projectName}, run ${shortId(r.runId)}`,
         xLabel: 'seconds since start',
         yLabel: 'mean power (W)',
