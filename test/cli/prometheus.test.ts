@@ -3,12 +3,12 @@
 // `wattprint monitor --prometheus` running on a fake RAPL tree whose counters the test moves at a
 // known power; a query through Prometheus's HTTP API must find that power.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { buildSystem, EU, type FakeSystem, type FakeZone } from '../fixtures/powercap/tree.js';
-import { startCli, tempDir, waitFor } from './helpers.js';
+import { runCli, startCli, tempDir, waitFor } from './helpers.js';
 
 const PROMETHEUS = 'prometheus';
 const hasPrometheus = spawnSync(PROMETHEUS, ['--version'], { stdio: 'ignore' }).status === 0;
@@ -139,5 +139,54 @@ describe.skipIf(!hasPrometheus)('wattprint monitor --prometheus scraped by a rea
     const r = await monitor.done;
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/stopped \(SIGTERM\)/);
+  });
+});
+
+describe('wattprint monitor --prometheus, the endpoint itself', () => {
+  it('serves /metrics with the text format, 404 elsewhere, 405 for other methods, and writes its CSV and timeline', async () => {
+    const out = tempDir();
+    const timeline = join(out, 'timeline.jsonl');
+    const run = startCli(['monitor', '--prometheus', '0', '--interval', '0.5', '--measure-power-secs', '0.2', '--duration', '3', '--output-dir', out, '--no-native', '--force-carbon-intensity', '100', '--timeline', timeline]);
+    cleanups.push(() => stopChild(run.child));
+    await waitFor(run.stderr, '/metrics\n');
+    const url = /serving Prometheus metrics at (\S+)/.exec(run.stderr())![1]!;
+    await new Promise((r) => setTimeout(r, 700));
+    const res = await fetch(url);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const body = await res.text();
+    expect(body).toMatch(/^wattprint_energy_joules_total\{component="cpu",device="[^"]+",source="cpu-tdp",kind="estimated",scope="machine",project="wattprint"\} [\d.e+-]+$/m);
+    expect(body).toMatch(/^wattprint_grid_intensity_grams_per_kwh\{source="[^"]*"\} 100$/m);
+    expect((await fetch(url.replace('/metrics', '/'))).status).toBe(404);
+    expect((await fetch(url, { method: 'POST' })).status).toBe(405);
+    const head = await fetch(url, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    const r = await run.done;
+    expect(r.code).toBe(0);
+    const rows = readFileSync(join(out, 'emissions.csv'), 'utf8').trim().split('\n');
+    expect(rows.length).toBeGreaterThanOrEqual(3);
+    const samples = readFileSync(timeline, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; kinds: Record<string, string>; t_s: number });
+    expect(samples.length).toBeGreaterThanOrEqual(5);
+    expect(samples[0]!.kinds.cpu).toBe('estimated');
+    expect(samples.at(-1)!.t_s).toBeGreaterThanOrEqual(2.9);
+    // The endpoint is closed with the monitor.
+    await expect(fetch(url)).rejects.toThrow();
+  });
+
+  it('a port in use, a bad port or --host alone are usage errors (exit 2, one line)', async () => {
+    const srv = createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => srv.close(() => r())));
+    const port = (srv.address() as { port: number }).port;
+    const busy = await runCli(['monitor', '--prometheus', String(port), '--duration', '1', '--output-dir', tempDir(), '--no-native']);
+    expect(busy.code).toBe(2);
+    expect(busy.stderr).toBe(`wattprint: cannot serve --prometheus on 127.0.0.1:${port}: the port is in use; pick another --prometheus port or --host\n`);
+    const bad = await runCli(['monitor', '--prometheus', '70000']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--prometheus <port>.*expected a TCP port, 0 to 65535/);
+    const host = await runCli(['monitor', '--host', '0.0.0.0', '--duration', '1', '--no-native', '--output-dir', tempDir()]);
+    expect(host.code).toBe(2);
+    expect(host.stderr).toBe('wattprint: --host needs --prometheus <port>, e.g. --prometheus 9464 --host 0.0.0.0\n');
   });
 });
