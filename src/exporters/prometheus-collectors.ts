@@ -42,6 +42,10 @@ export function registerPrometheusMetrics(client: PromClient, tracker: MetricsSo
     });
   const buckets = checkBuckets('prometheusMetrics', 'callEnergyBucketsJ', options.callEnergyBucketsJ ?? CALL_ENERGY_BUCKETS_J);
   const snap = oncePerTick((): TrackerSnapshot => tracker.snapshot());
+  const devices = () => {
+    const s = snap();
+    return deviceSeries(s).map((d) => [{ component: d.component, device: d.device, source: d.source, kind: d.kind, scope: d.scope, project: s.projectName }, d] as const);
+  };
 
   const names = [
     'wattprint_energy_joules_total',
@@ -69,10 +73,8 @@ export function registerPrometheusMetrics(client: PromClient, tracker: MetricsSo
     labelNames: DEVICE_LABELS,
     registers,
     collect() {
-      const s = snap();
       this.reset();
-      for (const d of deviceSeries(s))
-        this.inc({ component: d.component, device: d.device, source: d.source, kind: d.kind, scope: d.scope, project: s.projectName }, d.energyJ);
+      for (const [labels, d] of devices()) this.inc(labels, d.energyJ);
     },
   });
   new Gauge({
@@ -81,10 +83,8 @@ export function registerPrometheusMetrics(client: PromClient, tracker: MetricsSo
     labelNames: DEVICE_LABELS,
     registers,
     collect() {
-      const s = snap();
       this.reset();
-      for (const d of deviceSeries(s))
-        this.set({ component: d.component, device: d.device, source: d.source, kind: d.kind, scope: d.scope, project: s.projectName }, d.powerW);
+      for (const [labels, d] of devices()) this.set(labels, d.powerW);
     },
   });
   new Counter({
