@@ -137,11 +137,11 @@ export function recordTimeline(tracker: TimelineSource, options: TimelineOptions
     return { project_name: s.projectName, run_id: s.runId, timestamp: new Date().toISOString() };
   };
   const writeSample = (m: Measurement) => {
-    const s = tracker.snapshot();
     originMs ??= m.startMs;
+    const ids = idsNow();
+    const components = tracker.snapshot().components;
     const kinds = {} as Record<Component, SourceKind | 'none'>;
-    for (const c of COMPONENTS) kinds[c] = s.components[c].kind;
-    const ids = { project_name: s.projectName, run_id: s.runId, timestamp: new Date().toISOString() };
+    for (const c of COMPONENTS) kinds[c] = components[c].kind;
     write({
       type: 'sample',
       ...ids,
