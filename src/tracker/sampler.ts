@@ -6,7 +6,7 @@ import { readSystemCpuTimes, type CpuTimes } from '../system/procstat.js';
 import { COMPONENTS, type Component, type IntensityProvider, type IntensityValue, type Location, type Measurement, type PowerSource, type WattprintWarning } from '../types.js';
 import { BYTES_PER_GIB, J_PER_KWH } from '../units.js';
 import { perComponent, zeroTotals, zeroUtil, type Totals, type Util } from './results.js';
-import { emptyLedgers, recordDevices } from './snapshot.js';
+import { emptyLedgers, minPowerWindowMs, recordDevices, recordInterval } from './snapshot.js';
 
 const UTIL_MIN_INTERVAL_MS = 1000;
 
@@ -69,7 +69,7 @@ export class Sampler {
     }
     this.startMs = this.lastSampleMs = now;
     this.startedAtWallMs = Date.now();
-    for (const c of COMPONENTS) this.ledgers[c].devicesAtMs = now;
+    for (const c of COMPONENTS) this.ledgers[c].devicesAtMs = this.ledgers[c].windowDevicesAtMs = now;
     this.running = true;
     try {
       this.intensity.start?.();
@@ -175,7 +175,7 @@ export class Sampler {
     try {
       const r = s.read();
       energyJ = r.energyJ;
-      if (r.devicesJ) recordDevices(ledger, r.devicesJ, endMs);
+      if (r.devicesJ) recordDevices(ledger, r.devicesJ, endMs, minPowerWindowMs(this.host.options.measurePowerSecs));
       if (c === 'gpu' && r.utilizationPercent !== undefined) {
         this.util.gpu.sum += r.utilizationPercent;
         this.util.gpu.n++;
@@ -208,6 +208,7 @@ export class Sampler {
       const d = this.readDelta(c, s, endMs);
       const ledger = this.ledgers[c];
       ledger.lastDeltaJ = d ?? 0;
+      recordInterval(ledger, ledger.lastDeltaJ, endMs - startMs, minPowerWindowMs(this.host.options.measurePowerSecs));
       if (d === undefined) continue;
       deltaJ[c] = d * pue;
       ledger.energyJ += d;
