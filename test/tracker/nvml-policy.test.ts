@@ -1,6 +1,10 @@
 // NVML policy through the tracker with the TypeScript fake binding (`native: FakeNvmlBinding`):
 // GPU selection, counter or power integration, stuck counters, lost devices, init failures.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { resolveOptions } from '../../src/options.js';
 import { detect } from '../../src/detect.js';
 import { EmissionsTracker } from '../../src/tracker.js';
 import { FakeNvmlBinding, ManualClock } from '../../src/testing/index.js';
@@ -148,7 +152,10 @@ describe('NVML through FakeNvmlBinding', () => {
     expect(none.initCount).toBe(0);
   });
 
-  it('rejects a native object that is not a binding, naming the option', () => {
+  it('rejects a native object that is not a binding, or that comes from a config file, naming the option', () => {
     expect(() => new EmissionsTracker({ native: {} as never, saveToFile: false })).toThrow(/`native`.*binding object with nvmlInit/);
+    const home = mkdtempSync(join(tmpdir(), 'wattprint-native-home-'));
+    writeFileSync(join(home, '.wattprint.json'), JSON.stringify({ native: { nvmlInit: 'x' } }));
+    expect(() => resolveOptions({ saveToFile: false }, { home, cwd: home, env: {} })).toThrow(/`native`.*expected a boolean or a string, got object/);
   });
 });
