@@ -76,8 +76,17 @@ export interface EmissionsTrackerOptions {
   devRoot?: string;
   /** Replace the fallback chain of a component with your own sources (first that probes ok wins). */
   sources?: { cpu?: PowerSource[]; gpu?: PowerSource[]; ram?: PowerSource[] };
-  /** Grid intensity provider. Default: the offline data shipped with wattprint. */
-  intensityProvider?: IntensityProvider;
+  /**
+   * Grid intensity provider, or an ordered chain of them (`[electricityMapsProvider(…), ukCarbonIntensityProvider()]`):
+   * the first that has a value answers; the offline data is always the last link. Default: the offline data only.
+   */
+  intensityProvider?: IntensityProvider | IntensityProvider[];
+  /** Offline country averages: `'codecarbon'` (default, CodeCarbon's data) or `'ember'` (Ember via the optional `@tgwf/co2`). */
+  offlineIntensityData?: 'codecarbon' | 'ember';
+  /** Without a configured location, allow one IP geolocation request (geojs.io) to find the country. Default false. */
+  geolocate?: boolean;
+  /** Without a configured location, on a cloud VM (told by DMI strings), ask the link-local metadata service for the region. Default true. */
+  cloudMetadata?: boolean;
   /** Sampling interval (ms) while wrapped calls are in flight. Default 100. */
   callSampleIntervalMs?: number;
   /** Measure idle power for `durationMs` after start, so call records carry dynamic energy. */
@@ -127,7 +136,7 @@ export interface ResolvedOptions
   forceCarbonIntensityGPerKWh?: number;
   onReport?: EmissionsTrackerOptions['onReport'];
   sources?: EmissionsTrackerOptions['sources'];
-  intensityProvider?: IntensityProvider;
+  intensityProvider?: IntensityProvider | IntensityProvider[];
   baseline?: { durationMs: number };
   amortize?: { trainingEmissionsKg: number; expectedRequests: number };
   task?: string;
@@ -255,10 +264,18 @@ const SPECS: Record<keyof EmissionsTrackerOptions, Spec> = {
   intensityProvider: {
     kind: 'object',
     config: false,
-    check: (v: Partial<IntensityProvider>, n) => {
-      if (!isFn(v.getIntensity)) throw invalidOption(n, 'expected an IntensityProvider with getIntensity(location, at)');
+    check: (v: Partial<IntensityProvider> | Partial<IntensityProvider>[], n) => {
+      const list = Array.isArray(v) ? v : [v];
+      if (list.length === 0) throw invalidOption(n, 'expected an IntensityProvider or a non-empty array of them');
+      list.forEach((p, i) => {
+        if (!p || typeof p !== 'object' || !isFn(p.getIntensity) || typeof p.id !== 'string')
+          throw invalidOption(n, `${Array.isArray(v) ? `intensityProvider[${i}]` : 'the value'} is not an IntensityProvider (needs id and getIntensity(location, at))`);
+      });
     },
   },
+  offlineIntensityData: { kind: 'string', config: true, check: oneOf('codecarbon', 'ember') },
+  geolocate: { kind: 'boolean', config: true },
+  cloudMetadata: { kind: 'boolean', config: true },
   callSampleIntervalMs: {
     kind: 'number',
     config: true,
@@ -381,7 +398,9 @@ function checkValue(name: keyof EmissionsTrackerOptions, value: unknown, from: s
   }
   const v = coerce(name, spec, value, from);
   const ok =
-    spec.kind === 'array'
+    name === 'intensityProvider' && Array.isArray(v)
+      ? true
+      : spec.kind === 'array'
       ? Array.isArray(v)
       : spec.kind === 'object'
         ? typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -497,6 +516,9 @@ export function resolveOptions(options: EmissionsTrackerOptions = {}, ctx: Resol
     wue: pick('wue', 0),
     callSampleIntervalMs: pick('callSampleIntervalMs', 100),
     handleSignals: pick('handleSignals', true),
+    offlineIntensityData: pick('offlineIntensityData', 'codecarbon'),
+    geolocate: pick('geolocate', false),
+    cloudMetadata: pick('cloudMetadata', true),
     clock: pick('clock', () => performance.now()),
     origins,
   };

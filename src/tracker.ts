@@ -5,6 +5,7 @@ import { describeHardware, type HardwareInfo } from './hardware.js';
 import { onProcessEnd } from './exit-hooks.js';
 import { CallTracker, type Baseline, type CallRecord, type CallStats, type LabelValue, type WattprintReport, type WrapOptions } from './inference/index.js';
 import { intensityProviderFor, locationOf } from './intensity/for-options.js';
+import type { IntensityChain } from './intensity/chain.js';
 import { WORLD_AVERAGE_G_PER_KWH } from './intensity/index.js';
 import { resolveOptions, type EmissionsTrackerOptions, type ResolvedOptions } from './options.js';
 import { callbackReporter, csvReporter, jsonReporter } from './reporters/index.js';
@@ -17,7 +18,6 @@ import {
   type Component,
   type ComponentBoundary,
   type EmissionsData,
-  type IntensityProvider,
   type IntensityValue,
   type Location,
   type Measurement,
@@ -85,7 +85,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
   private selection?: Selection;
   private hw?: HardwareInfo;
   private readonly reporters: Reporter[];
-  private readonly intensity: IntensityProvider;
+  private readonly intensity: IntensityChain;
   private readonly location: Location;
   private startMs = 0;
   private lastSampleMs = 0;
@@ -163,7 +163,8 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     this.startMs = this.lastSampleMs = now;
     this.state = 'running';
     try {
-      this.intensity.start?.();
+      // A live value or a found location applies from the moment it arrives: close the interval first.
+      this.intensity.start({ beforeChange: () => this.sampleNow(), warn: (w) => this.warn(w) });
     } catch (e) {
       this.fail('INTENSITY', `intensity provider '${this.intensity.id}' failed to start: ${toError(e).message}`, e);
     }
@@ -526,8 +527,8 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       countryName: intensity.countryName ?? '',
       countryIsoCode: intensity.countryIsoCode ?? o.countryIsoCode ?? '',
       region: intensity.region ?? o.region ?? '',
-      cloudProvider: o.cloudProvider ?? '',
-      cloudRegion: o.cloudRegion ?? '',
+      cloudProvider: intensity.cloudProvider ?? o.cloudProvider ?? '',
+      cloudRegion: intensity.cloudRegion ?? o.cloudRegion ?? '',
       os: hw.os,
       nodeVersion: process.version,
       trackerVersion: `wattprint ${VERSION}`,
@@ -541,11 +542,15 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       gpuUtilizationPercent: mean(util.gpu!),
       ramUtilizationPercent: mean(util.ram!),
       ramUsedGB: mean(util.ramUsed!),
-      onCloud: o.cloudProvider ? 'Y' : 'N',
+      onCloud: intensity.cloudProvider || o.cloudProvider ? 'Y' : 'N',
       pue: o.pue,
       wue: o.wue,
       intensityGPerKWh: intensity.gPerKWh,
       intensitySource: intensity.source,
+      intensityProvider: intensity.provider ?? this.intensity.id,
+      intensityZone: intensity.zone ?? '',
+      ...(intensity.freshness ? { intensityFreshness: intensity.freshness } : {}),
+      ...(intensity.year !== undefined ? { intensityYear: intensity.year } : {}),
       boundary: this.boundary(),
     };
   }
