@@ -116,7 +116,7 @@ describe('failures fall through with one warning per cause, and retries back off
     ['JSON without carbonIntensity', (res) => json(res, 200, { zone: 'FR' }), 'INTENSITY_MALFORMED'],
     ['a redirect loop', (res) => (res.writeHead(302, { location: '/v3/carbon-intensity/latest?zone=FR' }), res.end()), 'INTENSITY_REDIRECT_LOOP'],
   ];
-  it.each(cases)('%s → %s once, value undefined, retried with growing delays', async (_, answer, code) => {
+  it.each(cases)('%s: one warning with its code, no value, retries backing off', async (_, answer, code) => {
     const a = await api((_req, res) => answer(res));
     const { p, hooks } = started(electricityMapsProvider({ token: 'tok-abc', zone: 'FR', baseUrl: a.url, ...FAST, retry: { initialMs: 20, maxMs: 80 } }));
     p.getIntensity({}, new Date());
