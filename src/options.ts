@@ -53,7 +53,7 @@ export interface EmissionsTrackerOptions {
   countryIsoCode?: string;
   /** US state (`'california'`), Canadian province (`'quebec'`) or Nordic bidding zone (`'SE3'`). */
   region?: string;
-  /** `'gcp'` has offline per-region data; `'aws'` and `'azure'` fall back to the country. */
+  /** `'gcp'` (CodeCarbon's per-region data), `'aws'` or `'azure'` (region → grid country or zone, see docs/intensity.md). */
   cloudProvider?: string;
   cloudRegion?: string;
   /** Power usage effectiveness of the facility, ≥ 1; multiplies every energy delta. Default 1. */
