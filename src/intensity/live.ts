@@ -86,6 +86,8 @@ export function liveProvider<T extends LiveTarget>(spec: LiveSpec<T>): Intensity
   let failures = 0;
   let timer: NodeJS.Timeout | undefined;
   let inflight: AbortController | undefined;
+  let askedFor: Location | undefined;
+  let askedTarget: T | string | undefined;
 
   const warnOnce = (cause: string, message: string) => {
     if (warned.has(cause)) return;
@@ -166,7 +168,9 @@ export function liveProvider<T extends LiveTarget>(spec: LiveSpec<T>): Intensity
     },
     getIntensity(location: Location): IntensityValue | undefined {
       if (!started) return undefined;
-      const t = spec.target(location);
+      // The chain passes the same location object until it moves: no target rebuilt per sample.
+      if (location !== askedFor) [askedFor, askedTarget] = [location, spec.target(location)];
+      const t = askedTarget!;
       if (typeof t === 'string') {
         warnOnce('unsupported-location', `intensity provider '${spec.id}' cannot answer here: ${t}; the next provider of the chain answers`);
         return undefined;
