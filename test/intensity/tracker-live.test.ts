@@ -5,6 +5,7 @@ import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { electricityMapsProvider, ukCarbonIntensityProvider, wattTimeProvider } from '../../src/intensity/index.js';
 import { EmissionsTracker } from '../../src/tracker.js';
+import type { EmissionsTrackerOptions } from '../../src/options.js';
 import { FakePowerSource, InMemoryReporter, ManualClock } from '../../src/testing/index.js';
 import type { Measurement, WattprintWarning } from '../../src/types.js';
 import { emLatest, fakeApi, json, text, until, type FakeApi } from './fake-apis.js';
@@ -14,6 +15,20 @@ const apis: FakeApi[] = [];
 afterEach(async () => {
   for (const a of apis.splice(0)) await a.close();
 });
+/** A tracker on a 100 W fake CPU writing CSV, JSONL and the run report to a fresh folder. */
+function fileTracker(options: EmissionsTrackerOptions) {
+  const dir = mkdtempSync(join(tmpdir(), 'wattprint-int-'));
+  const clock = new ManualClock(0);
+  const tracker = new EmissionsTracker({
+    sources: { cpu: [new FakePowerSource({ component: 'cpu', powerW: 100, clock })], gpu: [], ram: [] },
+    outputDir: dir,
+    saveToJson: true,
+    handleSignals: false,
+    clock: clock.now,
+    ...options,
+  });
+  return { dir, clock, tracker };
+}
 async function api(handler: Parameters<typeof fakeApi>[0]) {
   const a = await fakeApi(handler);
   apis.push(a);
@@ -68,16 +83,7 @@ describe('the tracker with a live provider', () => {
   });
 
   it('without a live value, rows name the offline data with its year; CSV keeps the CodeCarbon columns', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wattprint-int-'));
-    const clock = new ManualClock(0);
-    const t = new EmissionsTracker({
-      sources: { cpu: [new FakePowerSource({ component: 'cpu', powerW: 100, clock })], gpu: [], ram: [] },
-      outputDir: dir,
-      saveToJson: true,
-      handleSignals: false,
-      clock: clock.now,
-      countryIsoCode: 'DEU',
-    });
+    const { dir, clock, tracker: t } = fileTracker({ countryIsoCode: 'DEU' });
     t.start();
     clock.advance(1000);
     await t.stop();
@@ -121,14 +127,7 @@ describe('secrets never leave', () => {
     // WattTime: the login echoes the Basic credentials in a malformed body.
     const wt = await api((req, res) => text(res, 200, `not json, you sent ${req.headers.authorization} ${PASSWORD}`));
     const uk = await api((_req, res) => json(res, 500, {}));
-    const dir = mkdtempSync(join(tmpdir(), 'wattprint-secret-'));
-    const clock = new ManualClock(0);
-    const t = new EmissionsTracker({
-      sources: { cpu: [new FakePowerSource({ component: 'cpu', powerW: 100, clock })], gpu: [], ram: [] },
-      outputDir: dir,
-      saveToJson: true,
-      handleSignals: false,
-      clock: clock.now,
+    const { dir, clock, tracker: t } = fileTracker({
       countryIsoCode: 'GBR',
       intensityProvider: [
         electricityMapsProvider({ token: TOKEN, zone: 'GB', baseUrl: em.url, retry: { initialMs: 10, maxMs: 10 } }),
