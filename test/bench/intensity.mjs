@@ -34,16 +34,16 @@ async function cpuPerSampleUs(options, n) {
   const t = quiet(new EmissionsTracker({ ...common, ...options() }));
   t.start();
   const deadline = Date.now() + 5000;
-  while (t._intensity()?.freshness !== 'live' && options !== offline) {
+  while (t.snapshot().intensity?.freshness !== 'live' && options !== offline) {
     if (Date.now() > deadline) throw new Error('the live value never arrived');
     await new Promise((r) => setTimeout(r, 10));
-    t._sampleNow();
+    t.sample();
   }
-  for (let i = 0; i < 1000; i++) t._sampleNow();
+  for (let i = 0; i < 1000; i++) t.sample();
   const u0 = process.cpuUsage();
-  for (let i = 0; i < n; i++) t._sampleNow();
+  for (let i = 0; i < n; i++) t.sample();
   const u = process.cpuUsage(u0);
-  const provider = t._intensity()?.provider;
+  const provider = t.snapshot().intensity?.provider;
   await t.stop();
   return { us: (u.user + u.system) / n, provider };
 }
