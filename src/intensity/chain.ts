@@ -64,6 +64,13 @@ export function locationOf(o: Pick<IntensityChainOptions, 'countryIsoCode' | 're
   };
 }
 
+/** Adds the country of a known cloud region, so live providers keyed by country can answer there. */
+function withCloudCountry(loc: Location): Location {
+  if (loc.countryIsoCode || !loc.cloudProvider || !loc.cloudRegion) return loc;
+  const v = gridIntensity({ cloudProvider: loc.cloudProvider, cloudRegion: loc.cloudRegion });
+  return v.warning || !v.countryIsoCode ? loc : { ...loc, countryIsoCode: v.countryIsoCode };
+}
+
 /** The links the options ask for: a forced constant, else the user's providers; then the offline data. */
 function linksFor(o: IntensityChainOptions): IntensityProvider[] {
   const offline = [...(o.offlineIntensityData === 'ember' ? [emberIntensityProvider()] : []), offlineIntensityProvider()];
@@ -84,7 +91,7 @@ function linksFor(o: IntensityChainOptions): IntensityProvider[] {
 export function createIntensityChain(options: IntensityChainOptions, context: IntensityChainContext = {}): IntensityChain {
   const links = linksFor(options);
   const timeZone = context.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
-  let location: Location = locationOf(options);
+  let location: Location = withCloudCountry(locationOf(options));
   let source: LocationSource = 'options';
   if (!hasLocation(options)) {
     const country = timeZoneCountry(timeZone);
@@ -140,11 +147,10 @@ export function createIntensityChain(options: IntensityChainOptions, context: In
     if (vendor) {
       try {
         const region = await cloudRegionFromMetadata(vendor, context.metadataBaseUrl ?? METADATA_BASE_URL, context.metadataTimeoutMs ?? 1000, aborts.signal);
-        const place = gridIntensity({ cloudProvider: vendor, cloudRegion: region });
-        if (place.warning)
-          warn({ code: 'LOCATION_CLOUD_REGION', option: 'cloudRegion', message: `${vendor} region '${region}' (instance metadata): ${place.warning}` });
-        const country = place.warning ? location.countryIsoCode : place.countryIsoCode;
-        return move({ cloudProvider: vendor, cloudRegion: region, ...(country ? { countryIsoCode: country } : {}) }, 'cloud-metadata');
+        const found = withCloudCountry({ cloudProvider: vendor, cloudRegion: region });
+        if (!found.countryIsoCode)
+          warn({ code: 'LOCATION_CLOUD_REGION', option: 'cloudRegion', message: `${vendor} region '${region}' (instance metadata) is not in the region tables; using the time zone's country if any` });
+        return move(found.countryIsoCode || !location.countryIsoCode ? found : { ...found, countryIsoCode: location.countryIsoCode }, 'cloud-metadata');
       } catch (e) {
         if (aborts.signal.aborted) return;
         warn({

@@ -275,3 +275,27 @@ describe("offlineIntensityData: 'ember' (@tgwf/co2)", () => {
     expect(chain({ offlineIntensityData: 'ember', countryIsoCode: 'SWE', region: 'SE3' }).getIntensity()).toMatchObject({ gPerKWh: 18, provider: 'offline' });
   });
 });
+
+describe('cloud regions feed live providers too', () => {
+  it("a GCP region from the options gives Electricity Maps the region's country", async () => {
+    const a = await api((req, res) => json(res, 200, emLatest(req.query.get('zone') ?? '?', 20)));
+    const c = chain({ cloudProvider: 'gcp', cloudRegion: 'europe-west9', intensityProvider: electricityMapsProvider({ token: 'tok-abc', baseUrl: a.url }) });
+    expect(c.location().location).toEqual({ cloudProvider: 'gcp', cloudRegion: 'europe-west9', countryIsoCode: 'FRA' });
+    c.start(recordingHooks());
+    c.getIntensity();
+    await until(() => c.getIntensity().provider === 'electricity-maps');
+    expect(a.seen[0]!.query.get('zone')).toBe('FR');
+    expect(c.getIntensity()).toMatchObject({ gPerKWh: 20, cloudProvider: 'gcp', cloudRegion: 'europe-west9', locationSource: 'options' });
+  });
+
+  it('an unknown region from metadata keeps the cloud and the time zone country, with a warning', async () => {
+    const md = await metadataServer({ aws: 'xx-moon-1' });
+    const c = chain({ sysfsRoot: dmiRoot(AWS_DMI) }, { timeZone: 'Europe/Madrid', metadataBaseUrl: md.url });
+    const hooks = recordingHooks();
+    c.start(hooks);
+    await c.settled();
+    expect(c.location()).toEqual({ location: { cloudProvider: 'aws', cloudRegion: 'xx-moon-1', countryIsoCode: 'ESP' }, source: 'cloud-metadata' });
+    expect(hooks.warnings.map((w) => w.code)).toEqual(['LOCATION_FROM_TIMEZONE', 'LOCATION_CLOUD_REGION']);
+    expect(c.getIntensity().countryIsoCode).toBe('ESP');
+  });
+});
