@@ -68,6 +68,9 @@ function localTimestamp(d = new Date()): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
+/** CodeCarbon's longitude/latitude columns: filled when the location has them (IP geolocation). */
+const coordinatesOf = (l: Location) => (l.latitude !== undefined && l.longitude !== undefined ? { latitude: l.latitude, longitude: l.longitude } : {});
+
 /**
  * Tracks the energy and emissions of the host (machine mode) or of a process tree (process mode).
  *
@@ -597,6 +600,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       cpuModel: hw.cpuModel,
       gpuCount: hw.gpuCount,
       gpuModel: hw.gpuModel,
+      ...coordinatesOf(this.intensity.location().location),
       ramTotalSizeGB: hw.ramTotalGiB,
       trackingMode: o.trackingMode,
       cpuUtilizationPercent: mean(util.cpu!),

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { electricityMapsProvider, ukCarbonIntensityProvider, wattTimeProvider } from '../../src/intensity/index.js';
+import { createIntensityChain, electricityMapsProvider, ukCarbonIntensityProvider, wattTimeProvider } from '../../src/intensity/index.js';
 import { EmissionsTracker } from '../../src/tracker.js';
 import type { EmissionsTrackerOptions } from '../../src/options.js';
 import { FakePowerSource, InMemoryReporter, ManualClock } from '../../src/testing/index.js';
@@ -103,6 +103,22 @@ describe('the tracker with a live provider', () => {
       emissionFactor: null,
       locationSource: 'options',
     });
+  });
+
+  it('with geolocate: true, the found country, region and coordinates reach the rows (never without it)', async () => {
+    const geo = await api((_req, res) => json(res, 200, { country_code: 'US', country_code3: 'USA', region: 'Texas', latitude: '30.2672', longitude: '-97.7431' }));
+    const { dir, clock, tracker: t } = fileTracker({ geolocate: true, cloudMetadata: false });
+    // The geolocation URL is not an option: the chain is rebuilt here with the local server injected.
+    const chain = createIntensityChain(t.options, { geolocationUrl: geo.url, timeZone: 'Etc/UTC' });
+    Object.assign(t, { intensity: chain });
+    t.on('warning', () => {});
+    t.start();
+    await chain.settled();
+    clock.advance(1000);
+    const data = await t.stop();
+    expect(data).toMatchObject({ countryIsoCode: 'USA', region: 'texas', latitude: 30.2672, longitude: -97.7431 });
+    const csv = readFileSync(join(dir, 'emissions.csv'), 'utf8');
+    expect(csv).toContain('-97.7431');
   });
 
   it('accepts an ordered chain in intensityProvider and rejects a bad link at construction', () => {
