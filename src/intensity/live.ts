@@ -73,7 +73,7 @@ export function redact(text: string, secrets: readonly string[]): string {
  */
 export function liveProvider<T extends LiveTarget>(spec: LiveSpec<T>): IntensityProvider {
   const timeoutMs = spec.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const maxStaleMs = spec.maxStaleMs ?? Math.max(DEFAULT_MAX_STALE_MS, spec.ttlMs);
+  const maxStaleMs = Math.max(spec.maxStaleMs ?? DEFAULT_MAX_STALE_MS, spec.ttlMs);
   const initialMs = spec.retry?.initialMs ?? DEFAULT_RETRY.initialMs;
   const maxMs = Math.max(initialMs, spec.retry?.maxMs ?? DEFAULT_RETRY.maxMs);
   const warned = new Set<string>();
@@ -85,6 +85,7 @@ export function liveProvider<T extends LiveTarget>(spec: LiveSpec<T>): Intensity
   let fetchedAtMs = 0;
   let failures = 0;
   let timer: NodeJS.Timeout | undefined;
+  let expiry: NodeJS.Timeout | undefined;
   let inflight: AbortController | undefined;
   let askedFor: Location | undefined;
   let askedTarget: T | string | undefined;
@@ -101,9 +102,21 @@ export function liveProvider<T extends LiveTarget>(spec: LiveSpec<T>): Intensity
     timer.unref();
   };
 
+  /** Past `maxStaleMs` the value is dropped, at a known instant, so the tracker samples before the next link takes over. */
+  const expireLater = () => {
+    if (expiry) clearTimeout(expiry);
+    expiry = setTimeout(() => {
+      expiry = undefined;
+      hooks?.beforeChange();
+      live = cached = undefined;
+    }, maxStaleMs);
+    expiry.unref();
+  };
+
   const cancel = () => {
     if (timer) clearTimeout(timer);
-    timer = undefined;
+    if (expiry) clearTimeout(expiry);
+    timer = expiry = undefined;
     inflight?.abort();
     inflight = undefined;
   };
@@ -120,18 +133,19 @@ export function liveProvider<T extends LiveTarget>(spec: LiveSpec<T>): Intensity
         inflight = undefined;
         failures = 0;
         if (!(typeof v.gPerKWh === 'number' && Number.isFinite(v.gPerKWh) && v.gPerKWh >= 0))
-          return failed(new LiveRequestError('malformed', `${spec.id}: the answer has no valid intensity (got ${String(v.gPerKWh)})`));
+          return failed(new LiveRequestError('malformed', `the answer has no valid intensity (got ${String(v.gPerKWh)})`));
         const previous = current(Date.now());
         if (!previous || previous.gPerKWh !== v.gPerKWh || previous.zone !== v.zone) hooks?.beforeChange();
         live = { ...v, provider: spec.id, freshness: 'live' };
         cached = { ...live, freshness: 'cached' };
         fetchedAtMs = Date.now();
+        expireLater();
         schedule(spec.ttlMs);
       },
       (e: unknown) => {
         if (inflight !== ac) return;
         inflight = undefined;
-        failed(e instanceof LiveRequestError ? e : new LiveRequestError('malformed', `${spec.id}: unexpected answer (${(e as Error)?.message ?? String(e)})`));
+        failed(e instanceof LiveRequestError ? e : new LiveRequestError('malformed', `unexpected answer (${(e as Error)?.message ?? String(e)})`));
       },
     );
   }
@@ -142,18 +156,15 @@ export function liveProvider<T extends LiveTarget>(spec: LiveSpec<T>): Intensity
     if (e.failure === 'unauthorized') delayMs = maxMs;
     if (e.retryAfterMs !== undefined) delayMs = Math.min(Math.max(delayMs, e.retryAfterMs), 24 * 3600_000);
     const fix = spec.fixes?.[e.failure];
-    warnOnce(
-      e.failure,
-      `intensity provider '${spec.id}': ${e.message}${fix ? ` (${fix})` : ''}; the next provider of the chain answers until it recovers ` +
-        `(next try in ${Math.round(delayMs / 1000)} s, backing off)`,
-    );
+    const meanwhile = live
+      ? `its last value is kept (cached) for up to ${Math.round(maxStaleMs / 60_000)} min after it was fetched, then the next provider of the chain answers`
+      : 'the next provider of the chain answers until it recovers';
+    warnOnce(e.failure, `intensity provider '${spec.id}': ${e.message}${fix ? ` (${fix})` : ''}; ${meanwhile} (next try in ${Math.round(delayMs / 1000)} s, backing off)`);
     schedule(delayMs);
   }
 
   function current(nowMs: number): IntensityValue | undefined {
-    if (!live) return undefined;
-    const ageMs = nowMs - fetchedAtMs;
-    return ageMs <= spec.ttlMs ? live : ageMs <= maxStaleMs ? cached : undefined;
+    return live && nowMs - fetchedAtMs <= spec.ttlMs ? live : cached;
   }
 
   return {

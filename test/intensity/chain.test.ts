@@ -199,15 +199,15 @@ describe('location when not given', () => {
 
   it('metadata that does not answer in time: one warning, the time zone country stays', async () => {
     const md = await api(async (_req, res) => {
-      await sleep(500);
-      text(res, 200, 'x');
+      await sleep(3000);
+      if (!res.destroyed) text(res, 200, 'x');
     });
     const c = chain({ sysfsRoot: dmiRoot(AWS_DMI) }, { timeZone: 'Europe/Paris', metadataBaseUrl: md.url, metadataTimeoutMs: 50 });
     const hooks = recordingHooks();
     const t0 = Date.now();
     c.start(hooks);
     await c.settled();
-    expect(Date.now() - t0).toBeLessThan(400);
+    expect(Date.now() - t0).toBeLessThan(1500); // the answer would come at 3 s
     expect(c.location()).toEqual({ location: { countryIsoCode: 'FRA' }, source: 'timezone' });
     expect(hooks.warnings.map((w) => w.code)).toEqual(['LOCATION_FROM_TIMEZONE', 'LOCATION_CLOUD_METADATA']);
     expect(hooks.warnings[1]!.message).toMatch(/looks like a aws VM but its metadata service gave no region \(no answer .* within 50 ms\)/);
