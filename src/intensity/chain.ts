@@ -1,7 +1,7 @@
 import type { IntensityHooks, IntensityProvider, IntensityValue, Location, LocationSource, WattprintWarning } from '../types.js';
 import { emberIntensityProvider } from './ember.js';
 import { fixedIntensityProvider } from './fixed.js';
-import { cloudRegionFromMetadata, cloudVendor, geolocate, GEOLOCATION_URL, METADATA_BASE_URL } from './location.js';
+import { cloudRegionFromMetadata, cloudVendor, geolocate, GEOLOCATION_URL, METADATA_BASE_URL, type CloudVendor } from './location.js';
 import { countryName, gridIntensity, offlineIntensityProvider, WORLD_AVERAGE_G_PER_KWH } from './offline.js';
 import { timeZoneCountry } from './places.js';
 
@@ -103,6 +103,8 @@ export function createIntensityChain(options: IntensityChainOptions, context: In
   let decorated = new WeakMap<IntensityValue, IntensityValue>();
   const aborts = new AbortController();
   let detection: Promise<void> = Promise.resolve();
+  /** The cloud told by DMI strings, read at start (cheap file reads, no network). */
+  let vendor: CloudVendor | undefined;
 
   const warn = (w: WattprintWarning) => {
     if (warned.has(w.code)) return;
@@ -124,7 +126,7 @@ export function createIntensityChain(options: IntensityChainOptions, context: In
     const name = v.countryName ?? (iso ? countryName(iso) : undefined);
     const noPlace =
       v.isFallback && source === 'none'
-        ? `no location known (no countryIsoCode or cloud region set, no cloud VM found, and time zone '${timeZone}' has no country` +
+        ? `no location known yet (no countryIsoCode or cloud region set, ${vendor ? `asking the ${vendor} metadata service` : 'no cloud VM found'}, and time zone '${timeZone}' has no country` +
           `${options.geolocate ? '' : '; geolocate: true allows one IP lookup'}); using the world average ${WORLD_AVERAGE_G_PER_KWH} g/kWh. ` +
           `Set countryIsoCode (ISO 3166-1 alpha-3, e.g. 'FRA')`
         : undefined;
@@ -143,7 +145,6 @@ export function createIntensityChain(options: IntensityChainOptions, context: In
   };
 
   async function detect(): Promise<void> {
-    const vendor = options.cloudMetadata === false ? undefined : cloudVendor(options.sysfsRoot ?? '/sys');
     if (vendor) {
       try {
         const region = await cloudRegionFromMetadata(vendor, context.metadataBaseUrl ?? METADATA_BASE_URL, context.metadataTimeoutMs ?? 1000, aborts.signal);
@@ -182,7 +183,7 @@ export function createIntensityChain(options: IntensityChainOptions, context: In
         try {
           link.start?.(linkHooks);
         } catch (e) {
-          warn({ code: 'INTENSITY_PROVIDER_START', option: 'intensityProvider', message: `intensity provider '${link.id}' failed to start: ${(e as Error).message}; skipped` });
+          warn({ code: 'INTENSITY_PROVIDER_START', option: 'intensityProvider', message: `intensity provider '${link.id}' failed to start: ${(e as Error).message}; it may have no value, the next provider answers then` });
         }
       }
       if (source === 'timezone')
@@ -191,7 +192,9 @@ export function createIntensityChain(options: IntensityChainOptions, context: In
           option: 'countryIsoCode',
           message: `countryIsoCode not set: using ${location.countryIsoCode} from the system time zone '${timeZone}'; set countryIsoCode to be sure`,
         });
-      if (source !== 'options') detection = detect().catch(() => undefined);
+      if (source === 'options') return;
+      vendor = options.cloudMetadata === false ? undefined : cloudVendor(options.sysfsRoot ?? '/sys');
+      detection = detect().catch(() => undefined);
     },
     stop() {
       aborts.abort();
