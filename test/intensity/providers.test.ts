@@ -196,6 +196,30 @@ describe('failures fall through with one warning per cause, and retries back off
   });
 });
 
+describe('every live provider falls through the same way', () => {
+  const make: Record<string, (baseUrl: string) => IntensityProvider> = {
+    'electricity-maps': (baseUrl) => electricityMapsProvider({ token: 'tok-abc', zone: 'FR', baseUrl, timeoutMs: 100, retry: { initialMs: 5000 } }),
+    'uk-carbon-intensity': (baseUrl) => ukCarbonIntensityProvider({ region: 13, baseUrl, timeoutMs: 100, retry: { initialMs: 5000 } }),
+    watttime: (baseUrl) => wattTimeProvider({ username: 'u', password: 'p4ss', region: 'CAISO_NORTH', baseUrl, timeoutMs: 100, retry: { initialMs: 5000 } }),
+  };
+  const answers: Array<[string, Parameters<typeof fakeApi>[0], string]> = [
+    ['500', (_req, res) => json(res, 500, {}), 'INTENSITY_SERVER_ERROR'],
+    ['429', (_req, res) => json(res, 429, {}), 'INTENSITY_RATE_LIMITED'],
+    ['401', (_req, res) => json(res, 401, {}), 'INTENSITY_UNAUTHORIZED'],
+    ['not JSON', (_req, res) => text(res, 200, '<html>maintenance</html>'), 'INTENSITY_MALFORMED'],
+    ['a slow answer', async (_req, res) => { await sleep(3000); if (!res.destroyed) json(res, 200, {}); }, 'INTENSITY_TIMEOUT'],
+  ];
+  for (const [id, build] of Object.entries(make))
+    it.each(answers)(`${id}: %s → %s`, async (_, handler, code) => {
+      const a = await api(handler);
+      const { p, hooks } = started(build(a.url));
+      p.getIntensity({ countryIsoCode: 'GBR' }, new Date());
+      await until(() => hooks.warnings.length > 0, 2000, 'warning');
+      expect(hooks.warnings.map((w) => w.code)).toEqual([code]);
+      expect(p.getIntensity({ countryIsoCode: 'GBR' }, new Date())).toBeUndefined();
+    });
+});
+
 describe('ukCarbonIntensityProvider (carbonintensity.org.uk)', () => {
   it('national: the estimated actual where published, else the forecast; only for GBR', async () => {
     let actual: number | null = 180;
