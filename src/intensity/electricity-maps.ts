@@ -1,6 +1,6 @@
 import { WattprintError } from '../errors.js';
 import type { IntensityProvider, Location } from '../types.js';
-import { LiveRequestError, requestJson } from './http.js';
+import { apiUrl, isObject, LiveRequestError, requestJson } from './http.js';
 import { checkTiming, liveProvider, timingOf, type LiveTiming } from './live.js';
 import { alpha2, cloudPlace } from './places.js';
 
@@ -23,8 +23,6 @@ interface Target {
   query: Record<string, string>;
   zone?: string;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The zone or coordinates to ask for at a location: explicit zone, coordinates, cloud region, GCP country, then the country. */
 function targetFor(o: ElectricityMapsOptions, loc: Location): Target | string {
@@ -72,9 +70,7 @@ export function electricityMapsProvider(options: ElectricityMapsOptions): Intens
     fixes: { unauthorized: 'check the Electricity Maps token and that it covers this zone', 'rate-limited': 'raise ttlMs or your plan' },
     target: (loc) => targetFor(o, loc),
     async fetch(t, signal, timeoutMs) {
-      const url = new URL('v3/carbon-intensity/latest', base.href.endsWith('/') ? base : `${base.href}/`);
-      for (const [k, v] of Object.entries(t.query)) url.searchParams.set(k, v);
-      if (factor === 'direct') url.searchParams.set('emissionFactorType', 'direct');
+      const url = apiUrl(base, 'v3/carbon-intensity/latest', { ...t.query, ...(factor === 'direct' ? { emissionFactorType: 'direct' } : {}) });
       const body = await requestJson(url, { headers: { 'auth-token': token }, timeoutMs, signal });
       if (!isObject(body) || typeof body.carbonIntensity !== 'number')
         throw new LiveRequestError('malformed', 'Electricity Maps answer has no numeric carbonIntensity');

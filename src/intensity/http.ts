@@ -40,6 +40,16 @@ export interface JsonRequest {
 
 const MAX_BODY_BYTES = 1 << 20;
 
+/** A JSON object (not null, not an array). */
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `path` under `base` (a base with a path prefix keeps it), with the query set. */
+export function apiUrl(base: URL, path: string, query: Record<string, string | number> = {}): URL {
+  const u = new URL(path, base.href.endsWith('/') ? base : `${base.href}/`);
+  for (const [k, v] of Object.entries(query)) u.searchParams.set(k, String(v));
+  return u;
+}
+
 /** `scheme://host:port/path` without the query, which may carry a location or a key. */
 export function describeUrl(url: URL): string {
   return `${url.origin}${url.pathname}`;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Location } from '../types.js';
-import { LiveRequestError, requestJson } from './http.js';
+import { isObject, LiveRequestError, requestJson } from './http.js';
 import { alpha3 } from './places.js';
 
 export type CloudVendor = 'aws' | 'gcp' | 'azure';
@@ -69,8 +69,8 @@ export const GEOLOCATION_URL = 'https://get.geojs.io/v1/ip/geo.json';
  */
 export async function geolocate(url: string, timeoutMs: number, signal?: AbortSignal): Promise<Location> {
   const body = await requestJson(new URL(url), { timeoutMs, ...(signal ? { signal } : {}) });
-  if (typeof body !== 'object' || body === null) throw new LiveRequestError('malformed', 'the geolocation answer is not an object');
-  const b = body as Record<string, unknown>;
+  if (!isObject(body)) throw new LiveRequestError('malformed', 'the geolocation answer is not an object');
+  const b = body;
   const iso3 =
     typeof b.country_code3 === 'string' ? b.country_code3.toUpperCase() : typeof b.country_code === 'string' ? alpha3(b.country_code) : undefined;
   if (!iso3 || !/^[A-Z]{3}$/.test(iso3)) throw new LiveRequestError('malformed', 'the geolocation answer has no country code');

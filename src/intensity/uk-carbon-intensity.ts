@@ -1,6 +1,6 @@
 import { WattprintError } from '../errors.js';
 import type { IntensityProvider } from '../types.js';
-import { LiveRequestError, requestJson } from './http.js';
+import { apiUrl, isObject, LiveRequestError, requestJson } from './http.js';
 import { checkTiming, liveProvider, timingOf, type LiveTiming } from './live.js';
 
 /** Options of {@link ukCarbonIntensityProvider}. No key is needed. */
@@ -19,7 +19,6 @@ interface Target {
   zone: string;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const OUTWARD = /^([A-Z]{1,2}[0-9][A-Z0-9]?)(?:\s*[0-9][A-Z]{2})?$/;
 
 /** `{ from, intensity: { forecast, actual? } }` → the value in force (the estimated actual where published). */
@@ -65,8 +64,7 @@ export function ukCarbonIntensityProvider(options: UkCarbonIntensityOptions = {}
         ? { key: 'national', path: 'intensity', zone: 'GB' }
         : `it covers Great Britain only and the location is ${loc.countryIsoCode ?? 'unknown'} (set region or postcode to force it)`),
     async fetch(t, signal, timeoutMs) {
-      const url = new URL(t.path, base.href.endsWith('/') ? base : `${base.href}/`);
-      const body = await requestJson(url, { timeoutMs, signal });
+      const body = await requestJson(apiUrl(base, t.path), { timeoutMs, signal });
       if (!isObject(body) || !Array.isArray(body.data) || body.data.length === 0)
         throw new LiveRequestError('malformed', 'Carbon Intensity answer has no data');
       const first = body.data[0] as unknown;

@@ -1,6 +1,6 @@
 import { WattprintError } from '../errors.js';
 import type { IntensityProvider, Location } from '../types.js';
-import { LiveRequestError, requestJson } from './http.js';
+import { apiUrl, isObject, LiveRequestError, requestJson } from './http.js';
 import { checkTiming, liveProvider, timingOf, type LiveTiming } from './live.js';
 import { cloudPlace } from './places.js';
 
@@ -28,8 +28,6 @@ interface Target {
   lat?: number;
   lon?: number;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function targetFor(o: WattTimeOptions, loc: Location): Target | string {
   if (o.region) return { key: `region=${o.region}`, region: o.region };
@@ -67,11 +65,7 @@ export function wattTimeProvider(options: WattTimeOptions): IntensityProvider {
     throw new WattprintError('INVALID_OPTION', 'wattTimeProvider(): give both lat and lon as finite numbers, or neither', { option: 'lat' });
   checkTiming('wattTimeProvider', o);
   const base = new URL(o.baseUrl ?? 'https://api.watttime.org');
-  const url = (path: string, query: Record<string, string | number> = {}) => {
-    const u = new URL(path, base.href.endsWith('/') ? base : `${base.href}/`);
-    for (const [k, v] of Object.entries(query)) u.searchParams.set(k, String(v));
-    return u;
-  };
+  const url = (path: string, query: Record<string, string | number> = {}) => apiUrl(base, path, query);
   const basic = `Basic ${Buffer.from(`${o.username}:${o.password}`).toString('base64')}`;
   let token: { value: string; atMs: number } | undefined;
   const regions = new Map<string, string>();
