@@ -1,6 +1,6 @@
 import { WattprintError } from '../errors.js';
 import type { IntensityProvider, Location } from '../types.js';
-import { apiUrl, isObject, LiveRequestError, requestJson } from './http.js';
+import { apiUrl, baseUrlOf, isObject, LiveRequestError, requestJson } from './http.js';
 import { checkTiming, liveProvider, timingOf, type LiveTiming } from './live.js';
 import { alpha2, cloudPlace } from './places.js';
 
@@ -59,7 +59,7 @@ export function electricityMapsProvider(options: ElectricityMapsOptions): Intens
   if (o.emissionFactorType !== undefined && o.emissionFactorType !== 'lifecycle' && o.emissionFactorType !== 'direct')
     throw new WattprintError('INVALID_OPTION', "electricityMapsProvider(): emissionFactorType must be 'lifecycle' or 'direct'", { option: 'emissionFactorType' });
   checkTiming('electricityMapsProvider', o);
-  const base = new URL(o.baseUrl ?? 'https://api.electricitymap.org');
+  const base = baseUrlOf('electricityMapsProvider', o.baseUrl, 'https://api.electricitymap.org');
   const factor = o.emissionFactorType ?? 'lifecycle';
   const token = o.token;
   return liveProvider<Target>({

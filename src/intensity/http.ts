@@ -1,5 +1,6 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { WattprintError } from '../errors.js';
 
 /** Why a live request failed; each cause is warned about once per provider. */
 export type FailureCause =
@@ -42,6 +43,17 @@ const MAX_BODY_BYTES = 1 << 20;
 
 /** A JSON object (not null, not an array). */
 export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A provider's `baseUrl` option as a URL; a clear error naming the factory otherwise. */
+export function baseUrlOf(factory: string, baseUrl: string | undefined, fallback: string): URL {
+  try {
+    const u = new URL(baseUrl ?? fallback);
+    if (u.protocol === 'http:' || u.protocol === 'https:') return u;
+  } catch {
+    // reported below
+  }
+  throw new WattprintError('INVALID_OPTION', `${factory}(): baseUrl must be an http(s) URL such as '${fallback}'`, { option: 'baseUrl' });
+}
 
 /** `path` under `base` (a base with a path prefix keeps it), with the query set. */
 export function apiUrl(base: URL, path: string, query: Record<string, string | number> = {}): URL {

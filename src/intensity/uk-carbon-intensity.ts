@@ -1,6 +1,6 @@
 import { WattprintError } from '../errors.js';
 import type { IntensityProvider } from '../types.js';
-import { apiUrl, isObject, LiveRequestError, requestJson } from './http.js';
+import { apiUrl, baseUrlOf, isObject, LiveRequestError, requestJson } from './http.js';
 import { checkTiming, liveProvider, timingOf, type LiveTiming } from './live.js';
 
 /** Options of {@link ukCarbonIntensityProvider}. No key is needed. */
@@ -47,7 +47,7 @@ export function ukCarbonIntensityProvider(options: UkCarbonIntensityOptions = {}
     throw new WattprintError('INVALID_OPTION', `ukCarbonIntensityProvider(): postcode must be a UK postcode such as 'RG10' or 'SW1A 1AA'`, { option: 'postcode' });
   if (o.region !== undefined && outward) throw new WattprintError('INVALID_OPTION', 'ukCarbonIntensityProvider(): give region or postcode, not both', { option: 'postcode' });
   checkTiming('ukCarbonIntensityProvider', o);
-  const base = new URL(o.baseUrl ?? 'https://api.carbonintensity.org.uk');
+  const base = baseUrlOf('ukCarbonIntensityProvider', o.baseUrl, 'https://api.carbonintensity.org.uk');
   const fixed: Target | undefined = outward
     ? { key: `postcode/${outward}`, path: `regional/postcode/${outward}`, zone: `GB-${outward}` }
     : o.region !== undefined

@@ -1,6 +1,6 @@
 import { WattprintError } from '../errors.js';
 import type { IntensityProvider, Location } from '../types.js';
-import { apiUrl, isObject, LiveRequestError, requestJson } from './http.js';
+import { apiUrl, baseUrlOf, isObject, LiveRequestError, requestJson } from './http.js';
 import { checkTiming, liveProvider, timingOf, type LiveTiming } from './live.js';
 import { cloudPlace } from './places.js';
 
@@ -64,7 +64,7 @@ export function wattTimeProvider(options: WattTimeOptions): IntensityProvider {
   if ((o.lat === undefined) !== (o.lon === undefined) || [o.lat, o.lon].some((v) => v !== undefined && !Number.isFinite(v)))
     throw new WattprintError('INVALID_OPTION', 'wattTimeProvider(): give both lat and lon as finite numbers, or neither', { option: 'lat' });
   checkTiming('wattTimeProvider', o);
-  const base = new URL(o.baseUrl ?? 'https://api.watttime.org');
+  const base = baseUrlOf('wattTimeProvider', o.baseUrl, 'https://api.watttime.org');
   const url = (path: string, query: Record<string, string | number> = {}) => apiUrl(base, path, query);
   const basic = `Basic ${Buffer.from(`${o.username}:${o.password}`).toString('base64')}`;
   let token: { value: string; atMs: number } | undefined;

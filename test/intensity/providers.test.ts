@@ -99,6 +99,8 @@ describe('electricityMapsProvider (v3 carbon-intensity/latest)', () => {
     expect(() => electricityMapsProvider({ token: 'x', lat: 1 })).toThrow(/both lat and lon/);
     expect(() => electricityMapsProvider({ token: 'x', ttlMs: -1 })).toThrow(/ttlMs must be/);
     expect(() => electricityMapsProvider({ token: 'x', emissionFactorType: 'x' as 'direct' })).toThrow(/emissionFactorType/);
+    expect(() => electricityMapsProvider({ token: 'x', baseUrl: 'ftp://example' })).toThrow(/baseUrl must be an http\(s\) URL/);
+    expect(() => wattTimeProvider({ username: 'u', password: 'p', baseUrl: 'not a url' })).toThrow(/wattTimeProvider\(\): baseUrl/);
   });
 
   it('fetches nothing before start() (detect() and construction stay offline)', async () => {
