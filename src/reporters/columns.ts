@@ -133,7 +133,8 @@ export interface JsonRecord {
  * numbers, an absent longitude/latitude as `null`, text without the CSV's `'` formula guard),
  * then `experiment_name`, `task_name` (tasks only), `phase`, `intensity_g_per_kwh`,
  * `intensity_source`, `intensity_provider`, `intensity_zone`, `intensity_freshness` (`live`, `cached`,
- * `offline`), `intensity_year` (`null` where unknown) and `boundary`.
+ * `offline`), `intensity_year` (`null` where unknown), `ram_in_use_gb` (total − available, where
+ * `ram_used_gb` is psutil's `used`) and `boundary`.
  */
 export function toJsonRecord(d: EmissionsData, ctx?: ReportContext): JsonRecord {
   const rec: Record<string, unknown> = {};
@@ -150,6 +151,7 @@ export function toJsonRecord(d: EmissionsData, ctx?: ReportContext): JsonRecord 
   rec.intensity_zone = d.intensityZone ?? '';
   rec.intensity_freshness = d.intensityFreshness ?? '';
   rec.intensity_year = d.intensityYear ?? null;
+  if (d.ramInUseGB !== undefined) rec.ram_in_use_gb = finiteNumber(d, { name: 'ram_in_use_gb', kind: 'number', field: 'ramInUseGB' });
   rec.boundary = d.boundary;
   return rec;
 }

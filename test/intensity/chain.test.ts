@@ -179,7 +179,7 @@ describe('location when not given', () => {
 
   it.each([
     ['aws', AWS_DMI, { aws: 'eu-north-1' }, { cloudProvider: 'aws', cloudRegion: 'eu-north-1', countryIsoCode: 'SWE' }, 18, 'SE3'],
-    ['gcp', GCP_DMI, { gcpZone: 'europe-west9-b' }, { cloudProvider: 'gcp', cloudRegion: 'europe-west9', countryIsoCode: 'FRA' }, 34, 'Paris'],
+    ['gcp', GCP_DMI, { gcpZone: 'europe-west9-b' }, { cloudProvider: 'gcp', cloudRegion: 'europe-west9', countryIsoCode: 'FRA' }, 34, 'europe-west9'],
     ['azure', AZURE_DMI, { azure: 'westus' }, { cloudProvider: 'azure', cloudRegion: 'westus', countryIsoCode: 'USA' }, 452.541 * 0.45359237, 'california'],
   ] as const)('%s VM: metadata → provider and region → its grid', async (vendor, dmi, answers, location, gPerKWh, zone) => {
     const md = await metadataServer(answers);
