@@ -2,7 +2,9 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
+import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { prometheusMetrics } from '../../src/exporters/prometheus.js';
 import { createIntensityChain, electricityMapsProvider, ukCarbonIntensityProvider, wattTimeProvider } from '../../src/intensity/index.js';
 import { EmissionsTracker } from '../../src/tracker.js';
 import type { EmissionsTrackerOptions } from '../../src/options.js';
@@ -132,7 +134,7 @@ describe('secrets never leave', () => {
   const TOKEN = 'em-SECRET-token-4242';
   const PASSWORD = 'wt-SECRET-pass-777';
 
-  it('token and password appear in no output file, warning, error, row, report or inspected object', async () => {
+  it('token and password appear in no output file, warning, error, row, report, metric label or inspected object', async () => {
     // Electricity Maps: answers 401 with the token echoed, then loops redirects through a path holding it.
     let emCalls = 0;
     const em = await api((req, res) => {
@@ -151,6 +153,8 @@ describe('secrets never leave', () => {
         ukCarbonIntensityProvider({ baseUrl: uk.url, retry: { initialMs: 5000 } }),
       ],
     });
+    const registry = new Registry();
+    prometheusMetrics(t, { registry });
     const said: string[] = [];
     t.on('warning', (w: WattprintWarning) => said.push(JSON.stringify(w)));
     t.on('error', (e) => said.push(`${e.message} ${inspect(e)}`));
@@ -158,6 +162,9 @@ describe('secrets never leave', () => {
     await until(() => said.some((s) => s.includes('INTENSITY_REDIRECT_LOOP')), 3000, 'redirect warning');
     await until(() => said.some((s) => s.includes('INTENSITY_MALFORMED')) && said.some((s) => s.includes('INTENSITY_SERVER_ERROR')), 3000, 'warnings');
     clock.advance(1000);
+    t.sample();
+    const metrics = await registry.metrics(); // metric labels carry the intensity's source
+    expect(metrics).toMatch(/wattprint_grid_intensity_grams_per_kwh\{source="[^"]+"/);
     const data = await t.stop();
     const report = await t.report();
     expect(said.map((s) => JSON.parse(s.startsWith('{') ? s : '{}').code).filter(Boolean).sort()).toEqual([
@@ -171,6 +178,7 @@ describe('secrets never leave', () => {
       ...said,
       ...readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')),
       JSON.stringify(data),
+      metrics,
       JSON.stringify(report),
       inspect(t.options, { depth: 8, showHidden: true }),
       JSON.stringify(t.options.intensityProvider),
