@@ -70,8 +70,7 @@ export function detect(options: EmissionsTrackerOptions = {}): DetectResult {
   }
   for (const c of COMPONENTS) selection.sources[c]?.close?.();
   const native = selection.native;
-  const { provider, location } = intensityFor(opts);
-  const intensity = provider.getIntensity(location, new Date());
+  const intensity = intensityFor(opts).getIntensity(undefined, new Date());
   return {
     hardware: describeHardware(opts.procfsRoot, selection.probes.gpu, selection.cpu),
     native: {

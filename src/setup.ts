@@ -1,9 +1,9 @@
 /**
  * The one place that turns resolved options into objects: the native binding, the source chains
- * and the sources chosen from them, the reporters, and the intensity provider with its location.
+ * and the sources chosen from them, the reporters, and the intensity provider chain.
  * The tracker and `detect()` both build through here, so they cannot disagree.
  */
-import { offlineIntensityProvider } from './intensity/offline.js';
+import { createIntensityChain, type IntensityChain, type IntensityChainContext } from './intensity/chain.js';
 import { loadNative, type NativeBinding, type NativeLoadResult } from './native/load.js';
 import { resolveOptions, type EmissionsTrackerOptions, type ResolvedOptions } from './options.js';
 import { callbackReporter, csvReporter, jsonReporter } from './reporters/index.js';
@@ -14,7 +14,7 @@ import { ramModelSource } from './sources/ram-dimm.js';
 import { raplCpuSource, raplRamSource } from './sources/rapl.js';
 import { selectSources, type Selection, type SourceChains } from './sources/select.js';
 import { readCpuInfo, type CpuInfo } from './system/cpuinfo.js';
-import type { IntensityProvider, IntensityValue, Location, Reporter, SourceContext, WattprintWarning } from './types.js';
+import type { Reporter, SourceContext, WattprintWarning } from './types.js';
 
 type OnWarning = (w: WattprintWarning) => void;
 
@@ -108,25 +108,10 @@ export function reportersFor(o: ResolvedOptions, onWarning: OnWarning): Reporter
   ];
 }
 
-/** The location options as the `Location` an intensity provider takes (absent fields left out). */
-function locationOf(o: Pick<ResolvedOptions, 'countryIsoCode' | 'region' | 'cloudProvider' | 'cloudRegion'>): Location {
-  return {
-    ...(o.countryIsoCode ? { countryIsoCode: o.countryIsoCode } : {}),
-    ...(o.region ? { region: o.region } : {}),
-    ...(o.cloudProvider ? { cloudProvider: o.cloudProvider } : {}),
-    ...(o.cloudRegion ? { cloudRegion: o.cloudRegion } : {}),
-  };
-}
-
 /**
- * The intensity provider the options ask for and the location it is asked about: a forced
- * constant, the user's provider, else the offline data.
+ * The intensity provider the options ask for: the chain of the options' providers (or a forced
+ * constant) with the offline data as its last link, and the location it answers for.
  */
-export function intensityFor(o: ResolvedOptions): { provider: IntensityProvider; location: Location } {
-  const location = locationOf(o);
-  if (o.forceCarbonIntensityGPerKWh !== undefined) {
-    const value: IntensityValue = { gPerKWh: o.forceCarbonIntensityGPerKWh, source: 'forceCarbonIntensityGPerKWh (user-provided)' };
-    return { provider: { id: 'forced', getIntensity: () => value }, location };
-  }
-  return { provider: o.intensityProvider ?? offlineIntensityProvider(), location };
+export function intensityFor(o: ResolvedOptions, context?: IntensityChainContext): IntensityChain {
+  return createIntensityChain(o, context);
 }

@@ -67,7 +67,6 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       this.options.onCsvWrite,
       (code, message, cause) => this.fail(code, message, cause),
     );
-    const { provider, location } = intensityFor(this.options);
     this.sampler = new Sampler(
       {
         options: this.options,
@@ -75,8 +74,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
         fail: (code, message, cause) => this.fail(code, message, cause),
         onMeasurement: (m) => this.emitSafely('measurement', m),
       },
-      provider,
-      location,
+      intensityFor(this.options),
     );
     this.calls = new CallTracker(this);
   }
@@ -296,6 +294,8 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       runId: this.runId,
       hardware: this.hardware(),
       intensity: sm.lastIntensity ?? sm.currentIntensity(),
+      intensityProviderId: sm.intensity.id,
+      location: sm.intensity.location().location,
       boundary: this.boundary(),
       durationMs,
       totals,

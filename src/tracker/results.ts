@@ -1,7 +1,7 @@
 import type { HardwareInfo } from '../hardware.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Selection } from '../sources/select.js';
-import type { Boundary, Component, ComponentBoundary, EmissionsData, IntensityValue, PowerSource } from '../types.js';
+import type { Boundary, Component, ComponentBoundary, EmissionsData, IntensityValue, Location, PowerSource } from '../types.js';
 import { countryName } from '../intensity/index.js';
 import { J_PER_KWH } from '../units.js';
 import { VERSION } from '../version.js';
@@ -82,12 +82,18 @@ export function buildBoundary(o: Pick<ResolvedOptions, 'pue' | 'trackingMode'>, 
   return { cpu: entry('cpu'), gpu: entry('gpu'), ram: entry('ram'), pue, emissionsScope: 'operational' };
 }
 
+/** CodeCarbon's longitude/latitude columns: filled when the location has them (IP geolocation). */
+const coordinatesOf = (l: Location) => (l.latitude !== undefined && l.longitude !== undefined ? { latitude: l.latitude, longitude: l.longitude } : {});
+
 /** Everything an {@link EmissionsData} row is made of. */
 export interface DataInput {
   readonly options: ResolvedOptions;
   readonly runId: string;
   readonly hardware: HardwareInfo;
   readonly intensity: IntensityValue;
+  /** The intensity provider's id (when the value does not name one) and the location it answered for. */
+  readonly intensityProviderId: string;
+  readonly location: Location;
   readonly boundary: Boundary;
   readonly durationMs: number;
   readonly totals: Totals;
@@ -124,8 +130,8 @@ export function buildData(x: DataInput): EmissionsData {
     countryName: intensity.countryName ?? (o.countryIsoCode ? countryName(o.countryIsoCode) : undefined) ?? '',
     countryIsoCode: intensity.countryIsoCode ?? o.countryIsoCode ?? '',
     region: intensity.region ?? o.region?.toLowerCase() ?? '',
-    cloudProvider: o.cloudProvider ?? '',
-    cloudRegion: o.cloudRegion ?? '',
+    cloudProvider: intensity.cloudProvider ?? o.cloudProvider ?? '',
+    cloudRegion: intensity.cloudRegion ?? o.cloudRegion ?? '',
     os: hw.os,
     nodeVersion: process.versions.node,
     trackerVersion: `wattprint ${VERSION}`,
@@ -133,6 +139,7 @@ export function buildData(x: DataInput): EmissionsData {
     cpuModel: hw.cpuModel,
     gpuCount: hw.gpuCount,
     gpuModel: hw.gpuModel,
+    ...coordinatesOf(x.location),
     ramTotalSizeGB: hw.ramTotalGiB,
     trackingMode: o.trackingMode,
     cpuUtilizationPercent: mean(util.cpu),
@@ -140,11 +147,15 @@ export function buildData(x: DataInput): EmissionsData {
     ramUtilizationPercent: mean(util.ram),
     ramUsedGB: mean(util.ramUsed),
     ramInUseGB: mean(util.ramInUse),
-    onCloud: o.cloudProvider ? 'Y' : 'N',
+    onCloud: intensity.cloudProvider || o.cloudProvider ? 'Y' : 'N',
     pue: o.pue,
     wue: o.wue,
     intensityGPerKWh: intensity.gPerKWh,
     intensitySource: intensity.source,
+    intensityProvider: intensity.provider ?? x.intensityProviderId,
+    intensityZone: intensity.zone ?? '',
+    ...(intensity.freshness ? { intensityFreshness: intensity.freshness } : {}),
+    ...(intensity.year !== undefined ? { intensityYear: intensity.year } : {}),
     boundary: x.boundary,
   };
 }

@@ -3,7 +3,8 @@ import { WORLD_AVERAGE_G_PER_KWH } from '../intensity/index.js';
 import type { ResolvedOptions } from '../options.js';
 import { readMemInfo } from '../system/meminfo.js';
 import { readSystemCpuTimes, type CpuTimes } from '../system/procstat.js';
-import { COMPONENTS, type Component, type IntensityProvider, type IntensityValue, type Location, type Measurement, type PowerSource, type WattprintWarning } from '../types.js';
+import type { IntensityChain } from '../intensity/chain.js';
+import { COMPONENTS, type Component, type IntensityValue, type Measurement, type PowerSource, type WattprintWarning } from '../types.js';
 import { BYTES_PER_GIB, J_PER_KWH } from '../units.js';
 import { perComponent, zeroTotals, zeroUtil, type Totals, type Util } from './results.js';
 import { emptyLedgers, minPowerWindowMs, recordDevices, recordInterval } from './snapshot.js';
@@ -49,8 +50,8 @@ export class Sampler {
 
   constructor(
     private readonly host: SamplerHost,
-    private readonly intensity: IntensityProvider,
-    private readonly location: Location,
+    /** The intensity chain, which knows its own location. */
+    readonly intensity: IntensityChain,
   ) {}
 
   /** Starts the chosen sources and the intensity provider, takes the baselines and arms the timer. */
@@ -72,7 +73,8 @@ export class Sampler {
     for (const c of COMPONENTS) this.ledgers[c].devicesAtMs = this.ledgers[c].windowDevicesAtMs = now;
     this.running = true;
     try {
-      this.intensity.start?.();
+      // A live value or a found location applies from the moment it arrives: close the interval first.
+      this.intensity.start({ beforeChange: () => this.sampleNow(), warn: (w) => this.host.warn(w) });
     } catch (e) {
       this.host.fail('INTENSITY', `intensity provider '${this.intensity.id}' failed to start: ${toError(e).message}`, e);
     }
@@ -100,7 +102,7 @@ export class Sampler {
       }
     }
     try {
-      this.intensity.stop?.();
+      this.intensity.stop();
     } catch {
       // Stopping a provider's refresh cannot lose data.
     }
@@ -127,7 +129,7 @@ export class Sampler {
   /** The intensity in force now; a failing provider keeps the last value (or the world average). */
   currentIntensity(): IntensityValue {
     try {
-      const v = this.intensity.getIntensity(this.location, new Date());
+      const v = this.intensity.getIntensity(undefined, new Date());
       if (!(v.gPerKWh >= 0) || !Number.isFinite(v.gPerKWh)) throw new Error(`invalid gPerKWh ${v.gPerKWh}`);
       if (v !== this.lastIntensity) {
         const warning = (v as IntensityValue & { warning?: string }).warning;
