@@ -124,7 +124,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     this.intensity = intensityProviderFor(o);
     this.reporters = [
       ...(o.saveToFile ? [csvReporter({ outputDir: o.outputDir, outputFile: o.outputFile, onCsvWrite: o.onCsvWrite, onWarning: (w) => this.warn(w) })] : []),
-      ...(o.saveToJson ? [jsonReporter({ outputDir: o.outputDir })] : []),
+      ...(o.saveToJson ? [jsonReporter({ outputDir: o.outputDir, onWarning: (w) => this.warn(w) })] : []),
       ...(o.onReport ? [callbackReporter(o.onReport)] : []),
       ...o.reporters,
     ];
@@ -617,8 +617,9 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
 
   private installExitHooks(): void {
     if (!this.options.handleSignals) return;
+    // Through stop(), so that an app handler that awaits stop() shares this final row.
     this.removeExitHook = onProcessEnd(() => {
-      if (this.state === 'running') this.finish();
+      if (this.state === 'running') void this.stop();
     });
   }
 
