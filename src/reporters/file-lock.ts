@@ -177,6 +177,15 @@ function timeoutError(path: string, lockPath: string, timeoutMs: number): Wattpr
   );
 }
 
+/** Thrown by {@link HeldLock.assertHeld}: the work is redone under a fresh lock, so no row is lost. */
+class LockLost extends WattprintError {
+  constructor(lockPath: string) {
+    super('REPORTER_IO', `Lock file ${lockPath} was taken over by another writer while this one worked (held past staleMs); the change was not committed.`);
+  }
+}
+
+const MAX_REDOS = 5;
+
 function heldLock(lockPath: string, content: string): HeldLock {
   return {
     renew() {
@@ -194,9 +203,7 @@ function heldLock(lockPath: string, content: string): HeldLock {
       } catch {
         now = undefined;
       }
-      if (now?.content !== content) {
-        throw new WattprintError('REPORTER_IO', `Lock file ${lockPath} was taken over by another writer while this one worked; the change was not committed.`);
-      }
+      if (now?.content !== content) throw new LockLost(lockPath);
     },
   };
 }
@@ -235,14 +242,20 @@ export function withFileLock<T>(path: string, fn: (lock: HeldLock) => T, opts: F
   const lockPath = `${path}.lock`;
   const content = lockContent();
   const deadline = Date.now() + timeoutMs;
-  let waitMs = 1;
-  while (!tryAcquire(lockPath, content)) {
-    if (breakIfStale(lockPath, staleMs)) continue;
-    if (Date.now() >= deadline) throw timeoutError(path, lockPath, timeoutMs);
-    sleepSync(waitMs + Math.random() * waitMs);
-    waitMs = Math.min(waitMs * 2, 25);
+  for (let redo = 0; ; redo++) {
+    let waitMs = 1;
+    while (!tryAcquire(lockPath, content)) {
+      if (breakIfStale(lockPath, staleMs)) continue;
+      if (Date.now() >= deadline) throw timeoutError(path, lockPath, timeoutMs);
+      sleepSync(waitMs + Math.random() * waitMs);
+      waitMs = Math.min(waitMs * 2, 25);
+    }
+    try {
+      return runHeld(lockPath, content, fn);
+    } catch (err) {
+      if (!(err instanceof LockLost) || redo >= MAX_REDOS) throw err;
+    }
   }
-  return runHeld(lockPath, content, fn);
 }
 
 /** Work queued per file in this process, so that rows of one file land in the order they were reported. */
@@ -271,7 +284,7 @@ export function withFileLockAsync<T>(path: string, fn: (lock: HeldLock) => T, op
     try {
       if (tryAcquire(lockPath, content)) return Promise.resolve(runHeld(lockPath, content, fn));
     } catch (err) {
-      return Promise.reject(err);
+      if (!(err instanceof LockLost)) return Promise.reject(err);
     }
   }
   let done = false;
@@ -289,17 +302,27 @@ export function withFileLockAsync<T>(path: string, fn: (lock: HeldLock) => T, op
   const attempt = async (): Promise<T> => {
     const content = lockContent();
     const deadline = Date.now() + timeoutMs;
-    let waitMs = 1;
-    for (;;) {
-      if (done) return result!.value;
-      if (tryAcquire(lockPath, content)) break;
-      if (breakIfStale(lockPath, staleMs)) continue;
-      if (Date.now() >= deadline) throw timeoutError(path, lockPath, timeoutMs);
-      await sleep(waitMs + Math.random() * waitMs);
-      waitMs = Math.min(waitMs * 2, 50);
+    for (let redo = 0; ; redo++) {
+      let waitMs = 1;
+      for (;;) {
+        if (done) return result!.value;
+        if (tryAcquire(lockPath, content)) break;
+        if (breakIfStale(lockPath, staleMs)) continue;
+        if (Date.now() >= deadline) throw timeoutError(path, lockPath, timeoutMs);
+        await sleep(waitMs + Math.random() * waitMs);
+        waitMs = Math.min(waitMs * 2, 50);
+      }
+      try {
+        const value = runHeld(lockPath, content, fn);
+        done = true;
+        return value;
+      } catch (err) {
+        if (!(err instanceof LockLost) || redo >= MAX_REDOS) {
+          done = true;
+          throw err;
+        }
+      }
     }
-    done = true;
-    return runHeld(lockPath, content, fn);
   };
   const prev = queues.get(path) ?? Promise.resolve();
   const job = prev.then(attempt, attempt).finally(() => {
