@@ -3,6 +3,7 @@ import { EventEmitter } from 'eventemitter3';
 import { WattprintError, toError } from './errors.js';
 import { describeHardware, type HardwareInfo } from './hardware.js';
 import { onProcessEnd } from './exit-hooks.js';
+import { withGuardedClock } from './clock-guard.js';
 import { CallTracker, type Baseline, type CallRecord, type CallStats, type LabelValue, type WattprintReport, type WrapOptions } from './inference/index.js';
 import { intensityProviderFor, locationOf } from './intensity/for-options.js';
 import { WORLD_AVERAGE_G_PER_KWH } from './intensity/index.js';
@@ -118,7 +119,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
    */
   constructor(options: EmissionsTrackerOptions = {}) {
     super();
-    this.options = resolveOptions(options);
+    this.options = withGuardedClock(resolveOptions(options), (w) => this.warn(w));
     const o = this.options;
     this.location = locationOf(o);
     this.intensity = intensityProviderFor(o);
