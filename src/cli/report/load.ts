@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { extname } from 'node:path';
-import { parseCsv } from '../../reporters/index.js';
 import type { Boundary } from '../../types.js';
 import { CliError, EXIT } from '../exit.js';
 import { J_PER_KWH } from '../../units.js';
+import { CsvRecordStream, detach, interner, LineStream, printable, readChunks } from './stream.js';
 
 /** One result row, from emissions.csv (CodeCarbon columns), emissions.jsonl or a report's totals. */
 export interface ResultRow {
@@ -55,84 +55,140 @@ export interface ReportInput {
 const bad = (where: string, what: string) =>
   new CliError(`${where}: ${what}; expected emissions.csv, emissions.jsonl or wattprint-report.json written by wattprint or CodeCarbon`, EXIT.USAGE);
 
-function num(rec: Record<string, unknown>, key: string, where: string): number {
-  const v = rec[key];
-  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-  if (!Number.isFinite(n)) throw bad(where, `column '${key}' is ${v === undefined ? 'missing' : `not a number (${JSON.stringify(v)})`}`);
+/** A record's value by CodeCarbon column name. */
+type Get = (key: string) => unknown;
+/** Where a record is, for error messages (built only on error). */
+type Where = () => string;
+
+/**
+ * A number column. CodeCarbon leaves cells empty where it has nothing to say (a missing GPU, an
+ * old version's column): an empty or absent cell reads as `fallback`; text that is no number is an error.
+ */
+function num(get: Get, key: string, where: Where, fallback = 0): number {
+  const v = get(key);
+  if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return fallback;
+  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
+  if (!Number.isFinite(n)) throw bad(where(), `column '${key}' is not a number (${printable(JSON.stringify(v)).slice(0, 80)})`);
   return n;
 }
 
-function str(rec: Record<string, unknown>, key: string, csv: boolean): string | undefined {
-  const v = rec[key];
+/** Text as printed: the CSV's formula guard undone (a ' before = + - @ TAB CR), control characters removed. */
+function cleanText(raw: string, csv: boolean): string {
+  return printable(csv && /^'[=+\-@\t\r]/.test(raw) ? raw.slice(1) : raw);
+}
+
+function str(get: Get, key: string, keep: (s: string) => string): string | undefined {
+  const v = get(key);
   if (v === undefined || v === null || v === '') return undefined;
-  const s = String(v);
-  // Undo the CSV's formula guard (a ' before a leading = + - @); JSON text carries none.
-  return csv && /^'[=+\-@\t\r]/.test(s) ? s.slice(1) : s;
+  const s = keep(String(v));
+  return s === '' ? undefined : s;
+}
+
+/**
+ * A row with every field assigned in one order, so V8 lays all rows out alike and in-object
+ * (about 250 bytes a row): a 200 MB CSV holds about half a million of them.
+ */
+class Row {
+  timestamp: string;
+  projectName: string;
+  runId: string;
+  experimentName?: string;
+  taskName?: string;
+  durationS: number;
+  emissionsKg: number;
+  cpuEnergyKWh: number;
+  gpuEnergyKWh: number;
+  ramEnergyKWh: number;
+  energyKWh: number;
+  countryName?: string;
+  region?: string;
+  trackingMode?: string;
+  cpuModel?: string;
+  gpuModel?: string;
+  pue?: number;
+  intensityGPerKWh?: number;
+  intensitySource?: string;
+  boundary?: Boundary;
+
+  constructor(get: Get, where: Where, csv: boolean, keep: (s: string) => string) {
+    const text = (key: string) => str(get, key, keep);
+    this.timestamp = detach(str(get, 'timestamp', (x) => cleanText(x, csv)) ?? '');
+    this.projectName = text('project_name') ?? '(no project)';
+    this.runId = text('run_id') ?? '(no run id)';
+    this.experimentName = text('experiment_name');
+    this.taskName = text('task_name');
+    this.durationS = num(get, 'duration', where);
+    this.emissionsKg = num(get, 'emissions', where);
+    this.cpuEnergyKWh = num(get, 'cpu_energy', where);
+    this.gpuEnergyKWh = num(get, 'gpu_energy', where);
+    this.ramEnergyKWh = num(get, 'ram_energy', where);
+    this.energyKWh = num(get, 'energy_consumed', where, this.cpuEnergyKWh + this.gpuEnergyKWh + this.ramEnergyKWh);
+    this.countryName = text('country_name');
+    this.region = text('region');
+    this.trackingMode = text('tracking_mode');
+    this.cpuModel = text('cpu_model');
+    this.gpuModel = text('gpu_model');
+    this.pue = num(get, 'pue', where, Number.NaN);
+    if (Number.isNaN(this.pue)) this.pue = undefined;
+    this.intensityGPerKWh = num(get, 'intensity_g_per_kwh', where, Number.NaN);
+    if (Number.isNaN(this.intensityGPerKWh)) this.intensityGPerKWh = undefined;
+    this.intensitySource = text('intensity_source');
+    const boundary = get('boundary');
+    this.boundary = boundary && typeof boundary === 'object' ? (boundary as Boundary) : undefined;
+  }
+}
+
+function rowFrom(get: Get, where: Where, csv: boolean, keep: (s: string) => string): ResultRow {
+  return new Row(get, where, csv, keep);
 }
 
 /** A row from a record keyed by CodeCarbon's snake_case column names (CSV and JSONL alike). */
 export function rowFromRecord(rec: Record<string, unknown>, where: string, csv = false): ResultRow {
-  const cpu = num(rec, 'cpu_energy', where);
-  const gpu = num(rec, 'gpu_energy', where);
-  const ram = num(rec, 'ram_energy', where);
-  const row: Record<string, unknown> = {
-    timestamp: str(rec, 'timestamp', csv) ?? '',
-    projectName: str(rec, 'project_name', csv) ?? '(no project)',
-    runId: str(rec, 'run_id', csv) ?? '(no run id)',
-    durationS: num(rec, 'duration', where),
-    emissionsKg: num(rec, 'emissions', where),
-    cpuEnergyKWh: cpu,
-    gpuEnergyKWh: gpu,
-    ramEnergyKWh: ram,
-    energyKWh: rec.energy_consumed === undefined ? cpu + gpu + ram : num(rec, 'energy_consumed', where),
-  };
-  const opt: Array<[string, string]> = [
-    ['experimentName', 'experiment_name'],
-    ['taskName', 'task_name'],
-    ['countryName', 'country_name'],
-    ['region', 'region'],
-    ['trackingMode', 'tracking_mode'],
-    ['cpuModel', 'cpu_model'],
-    ['gpuModel', 'gpu_model'],
-    ['intensitySource', 'intensity_source'],
-  ];
-  for (const [field, key] of opt) {
-    const v = str(rec, key, csv);
-    if (v !== undefined) row[field] = v;
-  }
-  if (rec.pue !== undefined && rec.pue !== '') row.pue = num(rec, 'pue', where);
-  if (rec.intensity_g_per_kwh !== undefined && rec.intensity_g_per_kwh !== null) row.intensityGPerKWh = num(rec, 'intensity_g_per_kwh', where);
-  if (rec.boundary && typeof rec.boundary === 'object') row.boundary = rec.boundary;
-  return row as unknown as ResultRow;
+  return rowFrom((k) => rec[k], () => where, csv, (x) => cleanText(x, csv));
 }
 
-function fromCsv(text: string, path: string): ResultRow[] {
-  const records = parseCsv(text);
-  if (records.length === 0) throw bad(path, 'the file is empty');
-  const header = records[0]!.map((h) => h.trim());
-  for (const required of ['duration', 'emissions', 'cpu_energy', 'gpu_energy', 'ram_energy'])
-    if (!header.includes(required)) throw bad(path, `no '${required}' column in the header`);
-  return records.slice(1).flatMap((cells, i) => {
-    if (cells.length === 1 && cells[0] === '') return [];
-    const rec: Record<string, string> = {};
-    header.forEach((h, j) => (rec[h] = cells[j] ?? ''));
-    return [rowFromRecord(rec, `${path}:${i + 2}`, true)];
-  });
-}
-
-function fromJsonl(text: string, path: string): ResultRow[] {
+function fromCsv(path: string): ResultRow[] {
   const rows: ResultRow[] = [];
-  text.split('\n').forEach((line, i) => {
+  const keep = interner((x) => cleanText(x, true));
+  let index: Map<string, number> | undefined;
+  let recordNo = 0;
+  const parser = new CsvRecordStream((cells) => {
+    recordNo++;
+    if (index === undefined) {
+      const header = cells.map((h) => h.trim());
+      if (!header.includes('duration') || !header.includes('emissions'))
+        throw bad(path, `no '${header.includes('duration') ? 'emissions' : 'duration'}' column in the header`);
+      if (!header.includes('energy_consumed'))
+        for (const c of ['cpu_energy', 'gpu_energy', 'ram_energy']) if (!header.includes(c)) throw bad(path, `no '${c}' column in the header`);
+      index = new Map(header.map((h, k) => [h, k]));
+      return;
+    }
+    const at = index;
+    rows.push(rowFrom((k) => { const j = at.get(k); return j === undefined ? undefined : cells[j]; }, () => `${path}: record ${recordNo}`, true, keep));
+  });
+  readChunks(path, (text) => parser.push(text));
+  parser.end();
+  if (index === undefined) throw bad(path, 'the file is empty');
+  return rows;
+}
+
+function fromJsonl(path: string): ResultRow[] {
+  const rows: ResultRow[] = [];
+  const keep = interner((x) => cleanText(x, false));
+  const lines = new LineStream((line, lineNo) => {
     if (line.trim() === '') return;
     let rec: unknown;
     try {
       rec = JSON.parse(line);
     } catch (e) {
-      throw bad(`${path}:${i + 1}`, `not JSON (${(e as Error).message})`);
+      throw bad(`${path}:${lineNo}`, `not JSON (${(e as Error).message})`);
     }
-    if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw bad(`${path}:${i + 1}`, 'not a JSON object');
-    rows.push(rowFromRecord(rec as Record<string, unknown>, `${path}:${i + 1}`));
+    if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw bad(`${path}:${lineNo}`, 'not a JSON object');
+    const r = rec as Record<string, unknown>;
+    rows.push(rowFrom((k) => r[k], () => `${path}:${lineNo}`, false, keep));
   });
+  readChunks(path, (text) => lines.push(text));
+  lines.end();
   return rows;
 }
 
@@ -152,7 +208,7 @@ function histogramOf(v: unknown): RequestStats['histogram'] {
 }
 
 function statsOf(name: string, s: Record<string, unknown>): RequestStats {
-  const out: Record<string, unknown> = { name, count: finite(s.count ?? s.requests) ?? 0 };
+  const out: Record<string, unknown> = { name: printable(name), count: finite(s.count ?? s.requests) ?? 0 };
   const keys = ['meanEnergyJ', 'p50EnergyJ', 'p95EnergyJ', 'meanEmissionsKg', 'energyPerOutputTokenJ', 'requestsPerKWh'] as const;
   for (const k of keys) if (finite(s[k]) !== undefined) out[k] = s[k];
   if (finite(s.energyJ) !== undefined) out.totalEnergyJ = s.energyJ;
@@ -213,31 +269,45 @@ function fromReport(text: string, path: string): { rows: ResultRow[]; requests: 
   return { rows: [rowFromRecord(rec, `${path} (run totals)`)], requests: requestsFromReport(report) };
 }
 
-/** Reads any of the three output formats; the extension decides, else the content. */
-export function loadReportInput(path: string): ReportInput {
-  let text: string;
+/** The first bytes of a file, to recognise its format when the extension does not say. */
+function head(path: string): string {
+  const fd = openSync(path, 'r');
   try {
-    text = readFileSync(path, 'utf8');
+    const b = Buffer.alloc(64 * 1024);
+    return b.subarray(0, readSync(fd, b, 0, b.length, 0)).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function formatOf(path: string): ReportInput['format'] {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.csv') return 'csv';
+  if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
+  if (ext === '.json') return 'report';
+  const trimmed = head(path).trimStart();
+  if (!trimmed.startsWith('{')) return 'csv';
+  const lines = trimmed.split('\n').filter((l) => l.trim() !== '');
+  // The last line of the head may be cut: judge the whole lines.
+  const whole = lines.length > 1 ? lines.slice(0, -1) : lines;
+  return whole.every((l) => l.trim().startsWith('{') && l.trim().endsWith('}')) && lines.length > 1 ? 'jsonl' : 'report';
+}
+
+/**
+ * Reads any of the three output formats; the extension decides, else the content. CSV and JSON
+ * Lines are streamed (memory follows the rows, not the file), and every text printed later is
+ * stripped of control characters.
+ */
+export function loadReportInput(path: string): ReportInput {
+  try {
+    const format = formatOf(path);
+    if (format === 'csv') return { path, format, rows: fromCsv(path), requests: [] };
+    if (format === 'jsonl') return { path, format, rows: fromJsonl(path), requests: [] };
+    const { rows, requests } = fromReport(readFileSync(path, 'utf8'), path);
+    return { path, format, rows, requests };
   } catch (e) {
+    if (e instanceof CliError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new CliError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, EXIT.USAGE);
   }
-  const ext = extname(path).toLowerCase();
-  const trimmed = text.trimStart();
-  const format: ReportInput['format'] =
-    ext === '.csv'
-      ? 'csv'
-      : ext === '.jsonl' || ext === '.ndjson'
-        ? 'jsonl'
-        : ext === '.json'
-          ? 'report'
-          : trimmed.startsWith('{')
-            ? trimmed.split('\n').filter((l) => l.trim() !== '').every((l) => l.trim().startsWith('{') && l.trim().endsWith('}'))
-              ? 'jsonl'
-              : 'report'
-            : 'csv';
-  if (format === 'csv') return { path, format, rows: fromCsv(text, path), requests: [] };
-  if (format === 'jsonl') return { path, format, rows: fromJsonl(text, path), requests: [] };
-  const { rows, requests } = fromReport(text, path);
-  return { path, format, rows, requests };
 }
