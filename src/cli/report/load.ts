@@ -4,6 +4,7 @@ import type { Boundary } from '../../types.js';
 import { CliError, EXIT } from '../exit.js';
 import { J_PER_KWH } from '../../units.js';
 import { CsvRecordStream, detach, interner, LineStream, printable, readChunks } from './stream.js';
+import { RowStore, type ParsedRow } from './rows.js';
 
 /** One result row, from emissions.csv (CodeCarbon columns), emissions.jsonl or a report's totals. */
 export interface ResultRow {
@@ -84,71 +85,48 @@ function str(get: Get, key: string, keep: (s: string) => string): string | undef
   return s === '' ? undefined : s;
 }
 
-/**
- * A row with every field assigned in one order, so V8 lays all rows out alike and in-object
- * (about 250 bytes a row): a 200 MB CSV holds about half a million of them.
- */
-class Row {
-  timestamp: string;
-  projectName: string;
-  runId: string;
-  experimentName?: string;
-  taskName?: string;
-  durationS: number;
-  emissionsKg: number;
-  cpuEnergyKWh: number;
-  gpuEnergyKWh: number;
-  ramEnergyKWh: number;
-  energyKWh: number;
-  countryName?: string;
-  region?: string;
-  trackingMode?: string;
-  cpuModel?: string;
-  gpuModel?: string;
-  pue?: number;
-  intensityGPerKWh?: number;
-  intensitySource?: string;
-  boundary?: Boundary;
-
-  constructor(get: Get, where: Where, csv: boolean, keep: (s: string) => string) {
-    const text = (key: string) => str(get, key, keep);
-    this.timestamp = detach(str(get, 'timestamp', (x) => cleanText(x, csv)) ?? '');
-    this.projectName = text('project_name') ?? '(no project)';
-    this.runId = text('run_id') ?? '(no run id)';
-    this.experimentName = text('experiment_name');
-    this.taskName = text('task_name');
-    this.durationS = num(get, 'duration', where);
-    this.emissionsKg = num(get, 'emissions', where);
-    this.cpuEnergyKWh = num(get, 'cpu_energy', where);
-    this.gpuEnergyKWh = num(get, 'gpu_energy', where);
-    this.ramEnergyKWh = num(get, 'ram_energy', where);
-    this.energyKWh = num(get, 'energy_consumed', where, this.cpuEnergyKWh + this.gpuEnergyKWh + this.ramEnergyKWh);
-    this.countryName = text('country_name');
-    this.region = text('region');
-    this.trackingMode = text('tracking_mode');
-    this.cpuModel = text('cpu_model');
-    this.gpuModel = text('gpu_model');
-    this.pue = num(get, 'pue', where, Number.NaN);
-    if (Number.isNaN(this.pue)) this.pue = undefined;
-    this.intensityGPerKWh = num(get, 'intensity_g_per_kwh', where, Number.NaN);
-    if (Number.isNaN(this.intensityGPerKWh)) this.intensityGPerKWh = undefined;
-    this.intensitySource = text('intensity_source');
-    const boundary = get('boundary');
-    this.boundary = boundary && typeof boundary === 'object' ? (boundary as Boundary) : undefined;
-  }
-}
-
-function rowFrom(get: Get, where: Where, csv: boolean, keep: (s: string) => string): ResultRow {
-  return new Row(get, where, csv, keep);
+function parseRow(get: Get, where: Where, csv: boolean, keep: (s: string) => string): ParsedRow {
+  const text = (key: string) => str(get, key, keep);
+  const cpu = num(get, 'cpu_energy', where);
+  const gpu = num(get, 'gpu_energy', where);
+  const ram = num(get, 'ram_energy', where);
+  const pue = num(get, 'pue', where, Number.NaN);
+  const intensity = num(get, 'intensity_g_per_kwh', where, Number.NaN);
+  const boundary = get('boundary');
+  return {
+    timestamp: detach(str(get, 'timestamp', (x) => cleanText(x, csv)) ?? ''),
+    projectName: text('project_name') ?? '(no project)',
+    runId: text('run_id') ?? '(no run id)',
+    experimentName: text('experiment_name'),
+    taskName: text('task_name'),
+    durationS: num(get, 'duration', where),
+    emissionsKg: num(get, 'emissions', where),
+    cpuEnergyKWh: cpu,
+    gpuEnergyKWh: gpu,
+    ramEnergyKWh: ram,
+    energyKWh: num(get, 'energy_consumed', where, cpu + gpu + ram),
+    countryName: text('country_name'),
+    region: text('region'),
+    trackingMode: text('tracking_mode'),
+    cpuModel: text('cpu_model'),
+    gpuModel: text('gpu_model'),
+    pue: Number.isNaN(pue) ? undefined : pue,
+    intensityGPerKWh: Number.isNaN(intensity) ? undefined : intensity,
+    intensitySource: text('intensity_source'),
+    boundary: boundary && typeof boundary === 'object' ? (boundary as Boundary) : undefined,
+  };
 }
 
 /** A row from a record keyed by CodeCarbon's snake_case column names (CSV and JSONL alike). */
 export function rowFromRecord(rec: Record<string, unknown>, where: string, csv = false): ResultRow {
-  return rowFrom((k) => rec[k], () => where, csv, (x) => cleanText(x, csv));
+  const row = parseRow((k) => rec[k], () => where, csv, (x) => cleanText(x, csv));
+  // Drop the absent optional fields, as a plain record would not have them.
+  return Object.fromEntries(Object.entries(row).filter(([, v]) => v !== undefined)) as unknown as ResultRow;
 }
 
 function fromCsv(path: string): ResultRow[] {
   const rows: ResultRow[] = [];
+  const store = new RowStore();
   const keep = interner((x) => cleanText(x, true));
   let index: Map<string, number> | undefined;
   let recordNo = 0;
@@ -164,7 +142,11 @@ function fromCsv(path: string): ResultRow[] {
       return;
     }
     const at = index;
-    rows.push(rowFrom((k) => { const j = at.get(k); return j === undefined ? undefined : cells[j]; }, () => `${path}: record ${recordNo}`, true, keep));
+    const get = (k: string) => {
+      const j = at.get(k);
+      return j === undefined ? undefined : cells[j];
+    };
+    rows.push(store.add(parseRow(get, () => `${path}: record ${recordNo}`, true, keep)));
   });
   readChunks(path, (text) => parser.push(text));
   parser.end();
@@ -174,6 +156,7 @@ function fromCsv(path: string): ResultRow[] {
 
 function fromJsonl(path: string): ResultRow[] {
   const rows: ResultRow[] = [];
+  const store = new RowStore();
   const keep = interner((x) => cleanText(x, false));
   const lines = new LineStream((line, lineNo) => {
     if (line.trim() === '') return;
@@ -185,7 +168,7 @@ function fromJsonl(path: string): ResultRow[] {
     }
     if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw bad(`${path}:${lineNo}`, 'not a JSON object');
     const r = rec as Record<string, unknown>;
-    rows.push(rowFrom((k) => r[k], () => `${path}:${lineNo}`, false, keep));
+    rows.push(store.add(parseRow((k) => r[k], () => `${path}:${lineNo}`, false, keep)));
   });
   readChunks(path, (text) => lines.push(text));
   lines.end();
