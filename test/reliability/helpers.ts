@@ -4,24 +4,18 @@
  * signals, file size limits, planted files) hit the real code in a real process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
-import { ROOT, cleanEnv } from '../cli/helpers.js';
+import { ROOT, cleanEnv, tempPackageRoot } from '../cli/helpers.js';
 
 let root: string | undefined;
 
 /** `<tmp root>/dist/index.js`: the library of the current sources, resolving node_modules and the addon like the package. */
 export function libRoot(): string {
   if (root) return root;
-  const dir = mkdtempSync(join(tmpdir(), 'wattprint-lib-'));
-  copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
-  for (const entry of readdirSync(ROOT)) {
-    if (['package.json', 'dist', 'src', 'test', '.git'].includes(entry) || entry.startsWith('.')) continue;
-    symlinkSync(join(ROOT, entry), join(dir, entry));
-  }
-  mkdirSync(join(dir, 'dist'));
+  const dir = tempPackageRoot('wattprint-lib-');
   buildSync({
     entryPoints: { index: join(ROOT, 'src', 'index.ts'), reporters: join(ROOT, 'src', 'reporters', 'index.ts') },
     bundle: true,

@@ -7,28 +7,7 @@ import { CsvRecordStream, detach, interner, LineStream, printable, readChunks } 
 import { RowStore, type ParsedRow } from './rows.js';
 
 /** One result row, from emissions.csv (CodeCarbon columns), emissions.jsonl or a report's totals. */
-export interface ResultRow {
-  readonly timestamp: string;
-  readonly projectName: string;
-  readonly runId: string;
-  readonly experimentName?: string;
-  readonly taskName?: string;
-  readonly durationS: number;
-  readonly emissionsKg: number;
-  readonly cpuEnergyKWh: number;
-  readonly gpuEnergyKWh: number;
-  readonly ramEnergyKWh: number;
-  readonly energyKWh: number;
-  readonly countryName?: string;
-  readonly region?: string;
-  readonly trackingMode?: string;
-  readonly cpuModel?: string;
-  readonly gpuModel?: string;
-  readonly pue?: number;
-  readonly intensityGPerKWh?: number;
-  readonly intensitySource?: string;
-  readonly boundary?: Boundary;
-}
+export type ResultRow = ParsedRow;
 
 /** Per-request figures of a wattprint-report.json, where calls were tracked. */
 export interface RequestStats {

@@ -20,7 +20,7 @@ export interface RowContext {
   readonly boundary?: Boundary;
 }
 
-/** A row before it is stored. */
+/** A result row (`ResultRow` in load.ts): as parsed, and as the stored view reads it. */
 export interface ParsedRow extends RowContext {
   readonly timestamp: string;
   readonly projectName: string;
