@@ -5,6 +5,7 @@ import { CliError, EXIT } from '../exit.js';
 import { J_PER_KWH } from '../../units.js';
 import { CsvRecordStream, detach, interner, LineStream, printable, readChunks } from './stream.js';
 import { RowStore, type ParsedRow } from './rows.js';
+import { requestsFromHistograms, timelineEntry, type CallHistogram, type SampleRow } from './timeline.js';
 
 /** One result row, from emissions.csv (CodeCarbon columns), emissions.jsonl or a report's totals. */
 export type ResultRow = ParsedRow;
@@ -26,10 +27,14 @@ export interface RequestStats {
 }
 
 export interface ReportInput {
+  /** The file, or the files joined by ', '. */
   readonly path: string;
-  readonly format: 'csv' | 'jsonl' | 'report';
+  /** 'csv', 'jsonl', 'report' or 'timeline' (a JSONL of samples only), or several joined by ' + '. */
+  readonly format: string;
   readonly rows: readonly ResultRow[];
   readonly requests: readonly RequestStats[];
+  /** Timeline samples (`--timeline`), in file order. */
+  readonly samples: readonly SampleRow[];
 }
 
 const bad = (where: string, what: string) =>
@@ -133,8 +138,10 @@ function fromCsv(path: string): ResultRow[] {
   return rows;
 }
 
-function fromJsonl(path: string): ResultRow[] {
+function fromJsonl(path: string): { rows: ResultRow[]; samples: SampleRow[]; histograms: CallHistogram[] } {
   const rows: ResultRow[] = [];
+  const samples: SampleRow[] = [];
+  const histograms: CallHistogram[] = [];
   const store = new RowStore();
   const keep = interner((x) => cleanText(x, false));
   const lines = new LineStream((line, lineNo) => {
@@ -147,11 +154,14 @@ function fromJsonl(path: string): ResultRow[] {
     }
     if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw bad(`${path}:${lineNo}`, 'not a JSON object');
     const r = rec as Record<string, unknown>;
-    rows.push(store.add(parseRow((k) => r[k], () => `${path}:${lineNo}`, false, keep)));
+    const entry = timelineEntry(r, `${path}:${lineNo}`);
+    if (!entry) rows.push(store.add(parseRow((k) => r[k], () => `${path}:${lineNo}`, false, keep)));
+    else if ('sample' in entry) samples.push(entry.sample);
+    else histograms.push(...entry.calls);
   });
   readChunks(path, (text) => lines.push(text));
   lines.end();
-  return rows;
+  return { rows, samples, histograms };
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -263,13 +273,29 @@ function formatOf(path: string): ReportInput['format'] {
 export function loadReportInput(path: string): ReportInput {
   try {
     const format = formatOf(path);
-    if (format === 'csv') return { path, format, rows: fromCsv(path), requests: [] };
-    if (format === 'jsonl') return { path, format, rows: fromJsonl(path), requests: [] };
+    if (format === 'csv') return { path, format, rows: fromCsv(path), requests: [], samples: [] };
+    if (format === 'jsonl') {
+      const { rows, samples, histograms } = fromJsonl(path);
+      return { path, format: rows.length === 0 && samples.length > 0 ? 'timeline' : format, rows, requests: requestsFromHistograms(histograms), samples };
+    }
     const { rows, requests } = fromReport(readFileSync(path, 'utf8'), path);
-    return { path, format, rows, requests };
+    return { path, format, rows, requests, samples: [] };
   } catch (e) {
     if (e instanceof CliError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new CliError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, EXIT.USAGE);
   }
+}
+
+/** Reads several files (e.g. emissions.csv and its timeline) as one input. */
+export function loadReportInputs(paths: readonly string[]): ReportInput {
+  const inputs = paths.map(loadReportInput);
+  if (inputs.length === 1) return inputs[0]!;
+  return {
+    path: inputs.map((i) => i.path).join(', '),
+    format: inputs.map((i) => i.format).join(' + '),
+    rows: inputs.flatMap((i) => i.rows),
+    requests: inputs.flatMap((i) => i.requests),
+    samples: inputs.flatMap((i) => i.samples),
+  };
 }
