@@ -44,11 +44,11 @@ function sameColumns(a: readonly string[], b: readonly string[]): boolean {
  * (synchronously only while the process ends). A missing or empty file is created with the
  * header; a file whose header is not exactly `columns` is backed up CodeCarbon-style (`<name>.bak`,
  * `<name>_0.bak`, ...) and started afresh, and so is a file whose last row is torn (no final line
- * break and a short last record, or an open quoted field), so that later rows stay readable. 'append' adds the row with a
- * single O_APPEND write, truncated back on a failed or short write; 'update' replaces the last row
- * whose `keyColumn` cell equals the new row's (or appends), rewriting the file through a temp file
- * and a rename that keep its mode and owner. Other rows are kept byte for byte. Never follows a
- * symlink at the file's path.
+ * break and a short last record, or an open quoted field), so that later rows stay readable.
+ * 'append' adds the row with a single O_APPEND write, truncated back on a failed or short write;
+ * 'update' replaces the last row whose `keyColumn` cell equals the new row's (or appends),
+ * rewriting the file through a temp file and a rename that keep its mode and owner. Other rows are
+ * kept byte for byte. Never follows a symlink at the file's path.
  */
 export function writeCsvRecord(path: string, columns: readonly string[], row: readonly string[], opts: WriteCsvRecordOptions): Promise<void> {
   const line = formatCsvLine(row);
