@@ -121,7 +121,11 @@ export function onExit(finalise: () => void): () => void {
   };
 }
 
-/** True once the process is ending (exit or an unhandled terminating signal): writers must finish synchronously. */
+/**
+ * True once the process is ending (exit or an unhandled terminating signal): writers must finish
+ * synchronously. Node sets `process._exiting` before emitting 'exit', which also covers the app's
+ * own 'exit' listeners that run before ours.
+ */
 export function processEnding(): boolean {
-  return ending;
+  return ending || (process as { _exiting?: boolean })._exiting === true;
 }

@@ -2,6 +2,7 @@
  * Class 1, shutdown belongs to the application: real child processes, real signals.
  */
 import { describe, it, expect } from 'vitest';
+import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCsv } from '../../src/reporters/index.js';
 import { QUIET_TRACKER, startScript, tempDir, waitForFile } from './helpers.js';
@@ -81,6 +82,30 @@ process.exitCode = 3;`,
     );
     const r = await done;
     expect(r.code, r.stderr).toBe(3);
+    expect(readCsv(join(dir, 'emissions.csv'))).toHaveLength(1);
+  });
+
+  it("a stop() from the app's own 'exit' listener waits for a held lock and writes its row", async () => {
+    const dir = tempDir();
+    const { done } = startScript(
+      `import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { EmissionsTracker } from './index.js';
+const dir = process.argv[2];
+const tracker = new EmissionsTracker({ ...${QUIET_TRACKER}, outputDir: dir, handleSignals: false });
+tracker.start();
+// Another live writer (the test runner) holds the lock until the test removes it.
+writeFileSync(dir + '/emissions.csv.lock', JSON.stringify({ pid: process.ppid, host: hostname(), token: 'other' }));
+process.on('exit', () => void tracker.stop());
+writeFileSync(dir + '/ready', '');
+setTimeout(() => process.exit(0), 50);`,
+      { args: [dir] },
+    );
+    await waitForFile(join(dir, 'ready'));
+    await new Promise((r) => setTimeout(r, 600));
+    unlinkSync(join(dir, 'emissions.csv.lock'));
+    const r = await done;
+    expect(r.code, r.stderr).toBe(0);
     expect(readCsv(join(dir, 'emissions.csv'))).toHaveLength(1);
   });
 
