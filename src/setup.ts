@@ -102,7 +102,7 @@ export function chooseSources(o: ResolvedOptions, onWarning: OnWarning = () => {
 export function reportersFor(o: ResolvedOptions, onWarning: OnWarning): Reporter[] {
   return [
     ...(o.saveToFile ? [csvReporter({ outputDir: o.outputDir, outputFile: o.outputFile, onCsvWrite: o.onCsvWrite, onWarning })] : []),
-    ...(o.saveToJson ? [jsonReporter({ outputDir: o.outputDir })] : []),
+    ...(o.saveToJson ? [jsonReporter({ outputDir: o.outputDir, onWarning })] : []),
     ...(o.onReport ? [callbackReporter(o.onReport)] : []),
     ...o.reporters,
   ];

@@ -3,6 +3,7 @@ import { EventEmitter } from 'eventemitter3';
 import { WattprintError, toError } from './errors.js';
 import { describeHardware, type HardwareInfo } from './hardware.js';
 import { onProcessEnd } from './exit-hooks.js';
+import { withGuardedClock } from './clock-guard.js';
 import { CallTracker, type Baseline, type CallRecord, type CallStats, type LabelValue, type WattprintReport, type WrapOptions } from './inference/index.js';
 import { resolveOptions, type EmissionsTrackerOptions, type ResolvedOptions } from './options.js';
 import { chooseSources, intensityFor, reportersFor } from './setup.js';
@@ -61,7 +62,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
    */
   constructor(options: EmissionsTrackerOptions = {}) {
     super();
-    this.options = resolveOptions(options);
+    this.options = withGuardedClock(resolveOptions(options), (w) => this.warn(w));
     this.fanOut = new ReporterFanOut(
       reportersFor(this.options, (w) => this.warn(w)),
       this.options.onCsvWrite,
@@ -327,7 +328,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
 
   private installExitHooks(): void {
     if (!this.options.handleSignals) return;
-    // Through stop(), so that a later stop() returns the same data instead of writing a second row.
+    // Through stop(), so that an app handler that awaits stop() shares this final row (and writes no second).
     this.removeExitHook = onProcessEnd(() => {
       if (this.state === 'running') void this.stop();
     });
