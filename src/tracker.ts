@@ -128,7 +128,6 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       pue: this.options.pue,
       startedAtMs: sm.startedAtWallMs,
       durationMs: sm.lastSampleMs - sm.startMs,
-      lastIntervalS: sm.lastIntervalS,
       ledgers: sm.ledgers,
       sources: this.selection?.sources ?? {},
       devices: { cpu: devices('cpu'), gpu: devices('gpu'), ram: devices('ram') },

@@ -32,7 +32,6 @@ export class Sampler {
   startMs = 0;
   startedAtWallMs = 0;
   lastSampleMs = 0;
-  lastIntervalS = 0;
   lastIntensity?: IntensityValue;
   /** Bumped at every sample, so views derived from the totals know when to rebuild. */
   generation = 0;
@@ -228,7 +227,6 @@ export class Sampler {
     t.emissionsKg += emissionsKg;
     t.waterL += kWh * wue;
     this.lastSampleMs = endMs;
-    this.lastIntervalS = (endMs - startMs) / 1000;
     this.generation++;
     this.sampleUtilization(endMs, false);
     const durationS = (endMs - startMs) / 1000;
