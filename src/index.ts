@@ -39,9 +39,11 @@ export type {
   Labels,
   StreamSummary,
   TokenCounts,
-  WattprintReport,
   WrapOptions,
+  AttributionRule,
+  AttributionTotals,
 } from './inference/index.js';
+export type { WattprintReport } from './report/run-report.js';
 export { VERSION } from './version.js';
 export { COMPONENTS } from './types.js';
 export type {

@@ -80,6 +80,12 @@ export interface EmissionsTrackerOptions {
   intensityProvider?: IntensityProvider;
   /** Sampling interval (ms) while wrapped calls are in flight. Default 100. */
   callSampleIntervalMs?: number;
+  /**
+   * How wrapped calls share each interval's energy. `'work'` (default): CPU energy above the idle
+   * floor by each call's CPU work, GPU by streamed tokens (else time in flight), RAM and the idle
+   * floor by time in flight. `'time'`: everything by time in flight. See docs/inference.md.
+   */
+  attribution?: 'work' | 'time';
   /** Measure idle power for `durationMs` after start, so call records carry dynamic energy. */
   baseline?: { durationMs: number };
   /** Amortise training emissions over the expected number of requests. */
@@ -259,6 +265,7 @@ const SPECS: Record<keyof EmissionsTrackerOptions, Spec> = {
       if (!isFn(v.getIntensity)) throw invalidOption(n, 'expected an IntensityProvider with getIntensity(location, at)');
     },
   },
+  attribution: { kind: 'string', config: true, check: oneOf('work', 'time') },
   callSampleIntervalMs: {
     kind: 'number',
     config: true,
@@ -496,6 +503,7 @@ export function resolveOptions(options: EmissionsTrackerOptions = {}, ctx: Resol
     pue: pick('pue', 1),
     wue: pick('wue', 0),
     callSampleIntervalMs: pick('callSampleIntervalMs', 100),
+    attribution: pick('attribution', 'work'),
     handleSignals: pick('handleSignals', true),
     clock: pick('clock', () => performance.now()),
     origins,

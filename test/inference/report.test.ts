@@ -41,7 +41,7 @@ async function scenario() {
   d1.resolve();
   d2.resolve();
   await Promise.all([p1, p2]);
-  host._sampleNow();
+  host.sampleNow();
   embed();
   host.advance(50);
   host.stop();
@@ -51,7 +51,7 @@ async function scenario() {
 describe('report', () => {
   it('validates against docs/report-schema.json and states the checklist items', async () => {
     const host = await scenario();
-    const report = host.calls.buildReport();
+    const report = host.report();
     const validate = reportValidator();
     const json = JSON.parse(JSON.stringify(report)) as WattprintReport;
     expect(validate(json), JSON.stringify(validate.errors, null, 2)).toBe(true);
@@ -129,7 +129,7 @@ describe('report', () => {
 
   it('is valid before any call, with nulls where nothing was observed', () => {
     const host = new FakeHost().start();
-    const report = host.calls.buildReport();
+    const report = host.report();
     const validate = reportValidator();
     expect(validate(JSON.parse(JSON.stringify(report))), JSON.stringify(validate.errors)).toBe(true);
     expect(report.task).toEqual({ task: null, modality: null });
@@ -143,7 +143,7 @@ describe('report', () => {
   it('the schema rejects a report missing a checklist section or with a wrong unit', async () => {
     const host = await scenario();
     const validate = reportValidator();
-    const good = JSON.parse(JSON.stringify(host.calls.buildReport()));
+    const good = JSON.parse(JSON.stringify(host.report()));
     const noHardware = { ...good };
     delete noHardware.hardware;
     expect(validate(noHardware)).toBe(false);

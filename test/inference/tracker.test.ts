@@ -14,7 +14,10 @@ const validator = () => {
   return ajv.compile(schema);
 };
 
-/** A real EmissionsTracker on fake sources of known power (CPU 30 W, GPU 60 W, RAM 10 W) and a manual clock. */
+/**
+ * A real EmissionsTracker on fake sources of known power (CPU 30 W, GPU 60 W, RAM 10 W) and a manual
+ * clock. The rule 'time' (these tests check its maths end to end; the 'work' rule has its own tests).
+ */
 function setup(extra: EmissionsTrackerOptions = {}) {
   const clock = new ManualClock(10_000);
   const cpu = new FakePowerSource({ component: 'cpu', powerW: 30, clock, id: 'fake-rapl' });
@@ -27,6 +30,7 @@ function setup(extra: EmissionsTrackerOptions = {}) {
     handleSignals: false,
     native: false,
     forceCarbonIntensityGPerKWh: 300,
+    attribution: 'time',
     ...extra,
   });
   const records: CallRecord[] = [];
