@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import Ajv from 'ajv';
 import { EventEmitter } from 'eventemitter3';
 import type { HardwareInfo } from '../../src/hardware.js';
 import { CallTracker } from '../../src/inference/index.js';
@@ -255,4 +257,13 @@ export const KG_PER_J_AT = (gPerKWh: number) => gPerKWh / 3.6e9;
 /** Relative closeness. */
 export function rel(a: number, b: number): number {
   return Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1e-300);
+}
+
+const schema = JSON.parse(readFileSync(new URL('../../docs/report-schema.json', import.meta.url), 'utf8'));
+
+/** A validator of docs/report-schema.json. */
+export function reportValidator() {
+  const ajv = new Ajv({ allErrors: true, strict: true });
+  ajv.addFormat('date-time', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/);
+  return ajv.compile(schema);
 }

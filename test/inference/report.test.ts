@@ -1,16 +1,8 @@
-import { readFileSync } from 'node:fs';
-import Ajv from 'ajv';
 import { describe, expect, it } from 'vitest';
 import type { WattprintReport } from '../../src/inference/index.js';
-import { FakeHost, deferred } from './fake-host.js';
+import { FakeHost, deferred, reportValidator } from './fake-host.js';
 
-const schema = JSON.parse(readFileSync(new URL('../../docs/report-schema.json', import.meta.url), 'utf8'));
 
-export function reportValidator() {
-  const ajv = new Ajv({ allErrors: true, strict: true });
-  ajv.addFormat('date-time', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/);
-  return ajv.compile(schema);
-}
 
 async function scenario() {
   const host = new FakeHost({
