@@ -73,7 +73,7 @@ export class CallTracker {
     const a = config.amortize;
     this.amortizedKgPerCall = a ? a.trainingEmissionsKg / a.expectedRequests : 0;
     this.records = new CallRecords(this.rule, this.gen, 0, this.amortizedKgPerCall);
-    this.meter = this.rule === 'work' ? new WorkMeter<CallState>() : undefined;
+    this.meter = this.rule === 'work' ? new WorkMeter<CallState>(config.workClockMs) : undefined;
     this.baselineMeter = new BaselineMeter({
       nowMs: () => this.host.nowMs(),
       sample: () => this.sample(),
@@ -250,6 +250,7 @@ export class CallTracker {
     if (this.inFlightCount > 0) busyMs += end - Math.max(this.busySinceMs, start);
     this.busyAccMs = 0;
     this.meter?.flush();
+    this.meter?.onInterval(end - start);
 
     const load = gatherLoad(this.pending, this.head, start, end, busyMs);
 

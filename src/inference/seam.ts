@@ -78,4 +78,9 @@ export interface CallTrackerConfig {
    * bounded in a loop that never yields. Default 16384.
    */
   readonly maxPendingCalls?: number;
+  /**
+   * The clock calls' CPU work is timed with, ms. Default `performance.now` (wall time while a
+   * call's code runs); tests pass a CPU-time clock to be immune to a loaded machine.
+   */
+  readonly workClockMs?: () => number;
 }

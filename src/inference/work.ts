@@ -1,4 +1,4 @@
-import { AsyncLocalStorage, createHook, type AsyncHook } from 'node:async_hooks';
+import { promiseHooks } from 'node:v8';
 
 /** Something that accumulates main-thread time: a call in flight. */
 export interface WorkOwner {
@@ -6,84 +6,137 @@ export interface WorkOwner {
   workMs: number;
 }
 
+const OWNER = Symbol('wattprint.call');
+type Owned<O> = { [OWNER]?: O };
+
+/** Timed reactions per second above which only a random 1/K of them are timed (K a power of 2). */
+const TIMED_PER_S = 20_000;
+const MAX_STRIDE = 64;
+
 /**
- * Measures the main-thread time each call spends running its own code, following the call across
- * awaits. The call's state is the store of an AsyncLocalStorage entered when the call starts, so
- * every callback and promise continuation it schedules inherits it. An async hook's `before` and
- * `after` (no `init`: AsyncLocalStorage already propagates) switch the current owner; at each switch
- * the time since the previous switch goes to the owner that was running. One `performance.now()`
- * per switch, and none between callbacks that no call owns.
+ * Measures the main-thread time each call spends running its own code, across awaits, with V8's
+ * promise hooks (`v8.promiseHooks`: called by V8 itself, without the async_hooks machinery, whose
+ * cost per promise is several times higher in Node 20).
  *
- * Time no call owns (HTTP parsing before a handler is called, other libraries' timers, GC outside
- * calls, the tracker itself) is not counted here; it is what the attribution reports as
- * unattributed.
+ * - Ownership: a promise created while a call's code runs belongs to that call (`init`); the
+ *   synchronous part of a call is run by {@link run}.
+ * - Time: a promise reaction (the code after an `await`, a `then` callback) runs between `before`
+ *   and `after`; its wall time goes to the owner of its promise. Under heavy load only a random 1
+ *   in K reactions (and synchronous parts) is timed and counted K times (K adapts each interval
+ *   so that at most ~20,000 reactions a second read the clock), which keeps the sum unbiased.
+ *
+ * Not seen: callbacks of timers, sockets and event emitters that are not promise reactions (their
+ * time is unowned, reported as unattributed), work on other threads, and time the process was
+ * preempted or paused for GC while a call's code ran (counted as that call's).
  */
 export class WorkMeter<O extends WorkOwner> {
-  private readonly als = new AsyncLocalStorage<O>();
-  private hook: AsyncHook | undefined;
+  private stops: Array<() => void> = [];
   private cur: O | undefined = undefined;
-  private sinceMs = 0;
-  private readonly stack: Array<O | undefined> = [];
+  /** The owner whose reaction is being timed, since `t0`. */
+  private timing: O | undefined = undefined;
+  private t0 = 0;
+  private stride = 1;
+  private weight = 1;
+  private seed = 0x2545f491;
+  private reactions = 0;
+
+  /** `nowMs`: the clock segments are timed with (tests pass a CPU-time clock). */
+  constructor(private readonly nowMs: () => number = () => performance.now()) {}
 
   enable(): void {
-    this.hook ??= createHook({ before: this.before, after: this.after });
-    this.hook.enable();
+    if (this.stops.length > 0) return;
+    this.stops = [promiseHooks.onInit(this.init), promiseHooks.onBefore(this.before), promiseHooks.onAfter(this.after)] as Array<() => void>;
   }
 
   disable(): void {
-    this.hook?.disable();
-    this.switchTo(undefined);
-    this.stack.length = 0;
+    for (const stop of this.stops) stop();
+    this.stops = [];
+    this.cur = this.timing = undefined;
   }
 
-  /** Runs `fn` (the call's synchronous part) as `owner`, and everything it schedules too. */
+  /** Runs `fn` (a call's synchronous part) as `owner`; the promises it creates belong to it. */
   run<T>(owner: O, fn: () => T): T {
-    const prev = this.cur;
-    this.switchTo(owner);
-    try {
-      return this.als.run(owner, fn);
-    } finally {
-      this.switchTo(prev);
-    }
+    return this.as(owner, fn, this.sampled());
   }
 
-  /** Runs `fn` charged to nobody, and what it schedules (timers) outside any call's context. */
+  /** Runs `fn` owned by nobody (the tracker's own sampling), not timed. */
   outside<T>(fn: () => T): T {
+    return this.as(undefined, fn, false);
+  }
+
+  /** Charges a reaction being timed up to now, so owners' `workMs` are current. */
+  flush(): void {
+    const o = this.timing;
+    if (o === undefined) return;
+    const t = this.nowMs();
+    o.workMs += this.weight * (t - this.t0);
+    this.t0 = t;
+  }
+
+  /** Called once per interval of `lengthMs`: adapts how many reactions are timed. */
+  onInterval(lengthMs: number): void {
+    if (lengthMs > 0) {
+      const perS = (this.reactions * 1000) / lengthMs;
+      let k = 1;
+      while (k < MAX_STRIDE && perS / k > TIMED_PER_S) k *= 2;
+      this.stride = k;
+    }
+    this.reactions = 0;
+  }
+
+  /** Whether to time the next reaction or synchronous part: 1 in `stride`, at random. */
+  private sampled(): boolean {
+    this.reactions++;
+    if (this.stride === 1) return true;
+    // xorshift32: random, so that periodic patterns (calls taking turns) cannot alias.
+    let x = this.seed;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.seed = x;
+    return (x & (this.stride - 1)) === 0;
+  }
+
+  private as<T>(owner: O | undefined, fn: () => T, timed: boolean): T {
     const prev = this.cur;
-    this.switchTo(undefined);
+    const outer = this.timing;
+    const outerWeight = this.weight;
+    const clock = outer !== undefined || timed;
+    const t = clock ? this.nowMs() : 0;
+    if (outer !== undefined) outer.workMs += outerWeight * (t - this.t0);
+    this.cur = owner;
+    this.timing = undefined;
     try {
-      return this.als.exit(fn);
+      return fn();
     } finally {
-      this.switchTo(prev);
+      const t2 = clock ? this.nowMs() : 0;
+      if (timed) owner!.workMs += this.stride * (t2 - t);
+      this.cur = prev;
+      this.timing = outer;
+      this.weight = outerWeight;
+      this.t0 = t2;
     }
   }
 
-  /** Charges the running owner up to now, so its `workMs` is current. */
-  flush(): void {
-    if (this.cur === undefined) return;
-    const t = performance.now();
-    this.cur.workMs += t - this.sinceMs;
-    this.sinceMs = t;
-  }
+  private readonly init = (promise: Promise<unknown>): void => {
+    if (this.cur !== undefined) (promise as Owned<O>)[OWNER] = this.cur;
+  };
 
-  private switchTo(next: O | undefined): void {
-    const cur = this.cur;
-    if (cur === next) return;
-    const t = performance.now();
-    if (cur !== undefined) cur.workMs += t - this.sinceMs;
-    this.sinceMs = t;
-    this.cur = next;
-  }
-
-  private readonly before = (): void => {
-    this.stack.push(this.cur);
-    const next = this.als.getStore();
-    if (next !== this.cur) this.switchTo(next);
+  private readonly before = (promise: Promise<unknown>): void => {
+    const o = (promise as Owned<O>)[OWNER];
+    this.cur = o;
+    if (o === undefined || !this.sampled()) return;
+    this.weight = this.stride;
+    this.timing = o;
+    this.t0 = this.nowMs();
   };
 
   private readonly after = (): void => {
-    // Empty when the hook was enabled inside a callback: that callback's owner is the one in force.
-    const prev = this.stack.length > 0 ? this.stack.pop() : undefined;
-    if (prev !== this.cur) this.switchTo(prev);
+    const o = this.timing;
+    if (o !== undefined) {
+      o.workMs += this.weight * (this.nowMs() - this.t0);
+      this.timing = undefined;
+    }
+    this.cur = undefined;
   };
 }

@@ -4,9 +4,13 @@ import type { CallRecord } from '../../src/inference/index.js';
 import { FakePowerSource, ManualClock } from '../../src/testing/index.js';
 import { FakeHost, rel, reportValidator } from './fake-host.js';
 
-/** A FakeHost on the real clock, sampled by its own timer (outside every call's context). */
+/**
+ * A FakeHost on the real clock, sampled by its own timer (outside every call's context), whose CPU
+ * draws 10 W plus 40 W per core busy in this process, as a CPU's power follows its load.
+ */
 class RealClockHost extends FakeHost {
   private timer: ReturnType<typeof setInterval> | undefined;
+  private cpu = process.cpuUsage();
   override nowMs(): number {
     return performance.now();
   }
@@ -17,7 +21,12 @@ class RealClockHost extends FakeHost {
     return this;
   }
   override sampleNow() {
-    this.t = performance.now();
+    const now = performance.now();
+    const used = process.cpuUsage(this.cpu);
+    this.cpu = process.cpuUsage();
+    const busyS = (used.user + used.system) / 1e6;
+    if (now > this.t) this.cpuW = 10 + (40 * busyS) / ((now - this.t) / 1000);
+    this.t = now;
     return super.sampleNow();
   }
   override stop(): void {
@@ -26,19 +35,25 @@ class RealClockHost extends FakeHost {
   }
 }
 
-/** Burns `ms` of main-thread CPU. */
+/** Process CPU time, ms: the tests time work with it so that a loaded machine cannot skew them. */
+const cpuClockMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** Burns `ms` of CPU time. */
 function burn(ms: number): void {
-  const t = performance.now();
-  while (performance.now() - t < ms) {
+  const t = cpuClockMs();
+  while (cpuClockMs() - t < ms) {
     // spin
   }
 }
 const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
-/** CPU 50 W with a 10 W floor, no GPU, RAM 5 W all floor: records' dynamic energy is CPU work only. */
-function cpuHost(): RealClockHost {
-  const host = new RealClockHost({ attribution: 'work', callSampleIntervalMs: 20 });
-  host.setPower(50, 0, 5);
+/** CPU with a 10 W floor, no GPU, RAM 5 W all floor: records' dynamic energy is CPU work only. */
+function cpuHost(attribution: 'work' | 'time' = 'work'): RealClockHost {
+  const host = new RealClockHost({ attribution, callSampleIntervalMs: 20, workClockMs: cpuClockMs, baseline: attribution === 'time' ? { durationMs: 1 } : undefined });
+  host.setPower(10, 0, 5);
   host.idleFloorW = { cpu: 10, gpu: 0, ram: 5 };
   return host;
 }
@@ -47,8 +62,10 @@ function cpuHost(): RealClockHost {
 const cpuDynamicJ = (host: FakeHost) => host.measurements.reduce((a, m) => a + Math.max(0, m.cpuEnergyJ - 10 * m.durationS), 0);
 
 describe("attribution 'work': CPU", () => {
-  it('shares CPU energy above the floor 1:3 between calls of equal duration doing 1:3 work', async () => {
-    const host = cpuHost().start();
+  /** Two calls of equal duration, interleaved, doing 1 ms and 3 ms of CPU work per step. */
+  async function oneToThree(rule: 'work' | 'time') {
+    const host = cpuHost(rule).start();
+    await host.calls.baselineReady;
     const job = host.calls.wrap(
       async (unitMs: number, steps: number) => {
         for (let i = 0; i < steps; i++) {
@@ -61,7 +78,11 @@ describe("attribution 'work': CPU", () => {
     const [light, heavy] = [job(1, 60), job(3, 60)];
     await Promise.all([light, heavy]);
     host.stop();
-    const [a, b] = host.records as [CallRecord, CallRecord];
+    return host.records as [CallRecord, CallRecord];
+  }
+
+  it('shares CPU energy above the floor 1:3 between calls of equal duration doing 1:3 work', async () => {
+    const [a, b] = await oneToThree('work');
     expect(rel(a.durationS, b.durationS)).toBeLessThan(0.1); // equal duration (they interleave)
     expect(b.cpuWorkS! / a.cpuWorkS!).toBeGreaterThan(3 * 0.85);
     expect(b.cpuWorkS! / a.cpuWorkS!).toBeLessThan(3 * 1.15);
@@ -72,11 +93,17 @@ describe("attribution 'work': CPU", () => {
     expect(rel(a.energyJ - a.dynamicEnergyJ!, b.energyJ - b.dynamicEnergyJ!)).toBeLessThan(0.1);
     expect(a.attribution).toBe('work');
     expect(a.gpuShare).toBe('time');
+    // The same calls under the time rule: about 1:1, whatever their work.
+    const [ta, tb] = await oneToThree('time');
+    expect(tb.dynamicEnergyJ! / ta.dynamicEnergyJ!).toBeLessThan(1.3);
+    console.log(
+      `1:3 work: 'work' gives ${(b.dynamicEnergyJ! / a.dynamicEnergyJ!).toFixed(2)}:1 of the dynamic energy ` +
+        `(measured work ${(b.cpuWorkS! / a.cpuWorkS!).toFixed(2)}:1); 'time' gives ${(tb.dynamicEnergyJ! / ta.dynamicEnergyJ!).toFixed(2)}:1`,
+    );
   });
 
-  // Main-thread time is wall time while a call's code runs: a GC pause or the OS preempting this
-  // process inside the waiting call's few microseconds of code lands on it. On a loaded CI machine
-  // that happens now and then, hence the retries.
+  // A GC pause inside the waiting call's few microseconds of code would land on it: rare, hence
+  // the retries.
   it('gives a call that only waits (< 5 %) of the dynamic CPU energy while another burns CPU', { retry: 2 }, async () => {
     const host = cpuHost().start();
     const wait = host.calls.wrap(() => new Promise<void>((r) => setTimeout(r, 200)), { name: 'wait' });
@@ -97,6 +124,7 @@ describe("attribution 'work': CPU", () => {
     const dyn = cpuDynamicJ(host);
     expect(w.dynamicEnergyJ! / dyn).toBeLessThan(0.05);
     expect(s.dynamicEnergyJ! / dyn).toBeGreaterThan(0.5);
+    console.log(`waiting call: ${((100 * w.dynamicEnergyJ!) / dyn).toFixed(2)} % of the dynamic CPU energy, the busy one ${((100 * s.dynamicEnergyJ!) / dyn).toFixed(1)} %`);
     expect(w.cpuWorkS!).toBeLessThan(0.005);
     // Both held the machine equally long: the idle floor is shared by time.
     expect(rel(w.cpuEnergyJ - w.dynamicEnergyJ!, s.cpuEnergyJ - s.dynamicEnergyJ!)).toBeLessThan(0.1);
