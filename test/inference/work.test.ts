@@ -104,8 +104,10 @@ describe("attribution 'work': CPU", () => {
 
   // A GC pause inside the waiting call's few microseconds of code would land on it: rare, hence
   // the retries.
-  it('gives a call that only waits (< 5 %) of the dynamic CPU energy while another burns CPU', { retry: 2 }, async () => {
-    const host = cpuHost().start();
+  /** A call that only awaits a 200 ms timer while another burns CPU in 2 ms steps for 200 ms. */
+  async function waitAndSpin(rule: 'work' | 'time') {
+    const host = cpuHost(rule).start();
+    await host.calls.baselineReady;
     const wait = host.calls.wrap(() => new Promise<void>((r) => setTimeout(r, 200)), { name: 'wait' });
     const spin = host.calls.wrap(
       async (ms: number) => {
@@ -121,13 +123,25 @@ describe("attribution 'work': CPU", () => {
     host.stop();
     const w = host.records.find((r) => r.name === 'wait')!;
     const s = host.records.find((r) => r.name === 'spin')!;
-    const dyn = cpuDynamicJ(host);
+    return { w, s, dyn: cpuDynamicJ(host) };
+  }
+
+  // A GC pause inside the waiting call's few microseconds of code would land on it: rare, hence
+  // the retries.
+  it('gives a call that only waits (< 5 %) of the dynamic CPU energy while another burns CPU', { retry: 2 }, async () => {
+    const { w, s, dyn } = await waitAndSpin('work');
     expect(w.dynamicEnergyJ! / dyn).toBeLessThan(0.05);
     expect(s.dynamicEnergyJ! / dyn).toBeGreaterThan(0.5);
-    console.log(`waiting call: ${((100 * w.dynamicEnergyJ!) / dyn).toFixed(2)} % of the dynamic CPU energy, the busy one ${((100 * s.dynamicEnergyJ!) / dyn).toFixed(1)} %`);
     expect(w.cpuWorkS!).toBeLessThan(0.005);
     // Both held the machine equally long: the idle floor is shared by time.
     expect(rel(w.cpuEnergyJ - w.dynamicEnergyJ!, s.cpuEnergyJ - s.dynamicEnergyJ!)).toBeLessThan(0.1);
+    // The time rule gives the waiting call about half.
+    const t = await waitAndSpin('time');
+    expect(t.w.dynamicEnergyJ! / (t.w.dynamicEnergyJ! + t.s.dynamicEnergyJ!)).toBeGreaterThan(0.3);
+    console.log(
+      `waiting call: 'work' ${((100 * w.dynamicEnergyJ!) / dyn).toFixed(2)} % of the dynamic CPU energy (busy call ${((100 * s.dynamicEnergyJ!) / dyn).toFixed(1)} %); ` +
+        `'time' ${((100 * t.w.dynamicEnergyJ!) / (t.w.dynamicEnergyJ! + t.s.dynamicEnergyJ!)).toFixed(1)} % of the calls' dynamic energy`,
+    );
   });
 
   it("charges the tracker's own sampling to tracker overhead, not to calls", () => {
