@@ -54,7 +54,7 @@ describe('CallTracker through EmissionsTracker', () => {
     const b = deferred();
     const pa = tracker.withLabels({ req: 'a' }, () => handler(a));
     clock.advance(100);
-    tracker._sampleNow();
+    tracker.sample();
     const pb = tracker.withLabels({ req: 'b' }, () => handler(b));
     clock.advance(100);
     b.resolve();
@@ -107,7 +107,7 @@ describe('CallTracker through EmissionsTracker', () => {
     const f = tracker.wrap(() => clock.advance(100), { name: 'infer' });
     tracker.start();
     clock.advance(1000);
-    tracker._sampleNow();
+    tracker.sample();
     const b = await (tracker as unknown as { baselineReady: Promise<{ powerW: number } | undefined> }).baselineReady;
     expect(b?.powerW).toBeCloseTo(100, 9);
     gpu.setPowerW(160); // 200 W total under load
