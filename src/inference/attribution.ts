@@ -205,11 +205,8 @@ export function attributeInterval(
   const perCallMs = f > 0 ? f / callMs : 0;
 
   if (rule === 'time') {
-    tot.idleCpuEnergyJ += s.cpuEnergyJ * g;
-    tot.idleGpuEnergyJ += s.gpuEnergyJ * g;
-    tot.idleRamEnergyJ += s.ramEnergyJ * g;
-    addTo(tot, 'idle', s.energyJ * g, kgPerJ);
-    addTo(tot, 'calls', s.energyJ * f, kgPerJ);
+    addTo(tot, 'idle', s.cpuEnergyJ * g, s.gpuEnergyJ * g, s.ramEnergyJ * g, kgPerJ);
+    addCalls(tot, s.energyJ * f, kgPerJ);
     tot.cpuWorkS += cpuBusyMs / 1000;
     tot.callsCpuWorkS += load.workMs / 1000;
     const dynTime =
@@ -249,21 +246,9 @@ export function attributeInterval(
   const tokensOn = load.tokens > 0 && load.tokenCallMs > 0;
   const gpuToken = tokensOn ? (gpuDynTime * load.tokenCallMs) / load.tokens : 0;
 
-  const idleCpu = cpu.st * g;
-  const idleGpu = gpu.st * g;
-  const idleRam = ram.st * g;
-  tot.idleCpuEnergyJ += idleCpu;
-  tot.idleGpuEnergyJ += idleGpu;
-  tot.idleRamEnergyJ += idleRam;
-  addTo(tot, 'idle', idleCpu + idleGpu + idleRam, kgPerJ);
-  const unCpu = cpu.dyn - cpuCalls;
-  const unGpu = gpu.dyn * g;
-  const unRam = ram.dyn * g;
-  tot.unattributedCpuEnergyJ += unCpu;
-  tot.unattributedGpuEnergyJ += unGpu;
-  tot.unattributedRamEnergyJ += unRam;
-  addTo(tot, 'unattributed', unCpu + unGpu + unRam, kgPerJ);
-  addTo(tot, 'calls', s.energyJ - (idleCpu + idleGpu + idleRam) - (unCpu + unGpu + unRam), kgPerJ);
+  const idleJ = addTo(tot, 'idle', cpu.st * g, gpu.st * g, ram.st * g, kgPerJ);
+  const unattributedJ = addTo(tot, 'unattributed', cpu.dyn - cpuCalls, gpu.dyn * g, ram.dyn * g, kgPerJ);
+  addCalls(tot, s.energyJ - idleJ - unattributedJ, kgPerJ);
 
   return {
     cpuTime: cpu.st * perCallMs,
@@ -280,15 +265,26 @@ export function attributeInterval(
   };
 }
 
-function addTo(tot: MutableTotals, where: 'calls' | 'idle' | 'unattributed', energyJ: number, kgPerJ: number): void {
-  if (where === 'calls') {
-    tot.callsEnergyJ += energyJ;
-    tot.callsEmissionsKg += energyJ * kgPerJ;
-  } else if (where === 'idle') {
+/** Adds idle or unattributed energy, per component; returns their sum. */
+function addTo(tot: MutableTotals, where: 'idle' | 'unattributed', cpuJ: number, gpuJ: number, ramJ: number, kgPerJ: number): number {
+  const energyJ = cpuJ + gpuJ + ramJ;
+  if (where === 'idle') {
+    tot.idleCpuEnergyJ += cpuJ;
+    tot.idleGpuEnergyJ += gpuJ;
+    tot.idleRamEnergyJ += ramJ;
     tot.idleEnergyJ += energyJ;
     tot.idleEmissionsKg += energyJ * kgPerJ;
   } else {
+    tot.unattributedCpuEnergyJ += cpuJ;
+    tot.unattributedGpuEnergyJ += gpuJ;
+    tot.unattributedRamEnergyJ += ramJ;
     tot.unattributedEnergyJ += energyJ;
     tot.unattributedEmissionsKg += energyJ * kgPerJ;
   }
+  return energyJ;
+}
+
+function addCalls(tot: MutableTotals, energyJ: number, kgPerJ: number): void {
+  tot.callsEnergyJ += energyJ;
+  tot.callsEmissionsKg += energyJ * kgPerJ;
 }
