@@ -20,8 +20,8 @@ export interface Site {
   readonly tokens: WrapOptions['tokens'];
   readonly streamTokens: WrapOptions['streamTokens'];
   readonly stream: boolean;
-  stats: StatsAccumulator;
-  gen: number;
+  /** This name's statistics, bound at the first finished call. */
+  stats: StatsAccumulator | undefined;
 }
 
 /**
@@ -48,7 +48,6 @@ export class CallState implements WorkOwner {
     readonly site: Site,
     readonly startMs: number,
     readonly labels: Labels | undefined,
-    readonly gen: number,
     /** Eligible for dynamic energy (rule 'time': started after the baseline was measured). */
     readonly dynamic: boolean,
   ) {}

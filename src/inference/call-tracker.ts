@@ -39,7 +39,7 @@ export class CallTracker {
   private readonly baselineMeter: BaselineMeter;
   private readonly meter: WorkMeter<CallState> | undefined;
   private running = false;
-  private gen = 0;
+  private started = false;
   private head: CallState | undefined = undefined;
   private inFlightCount = 0;
   private pending = new PendingCalls();
@@ -50,8 +50,8 @@ export class CallTracker {
   private startedSinceSample = false;
   private fastOn = false;
   private maxInFlight = 0;
-  private totals = zeroTotals();
-  private records: CallRecords;
+  private readonly totals = zeroTotals();
+  private readonly records: CallRecords;
   private labelStore: AsyncLocalStorage<Labels> | undefined;
   private lastCpu: NodeJS.CpuUsage | undefined;
   private floorSource: Record<Component, 'baseline' | 'model' | 'none'> = { cpu: 'none', gpu: 'none', ram: 'none' };
@@ -72,7 +72,7 @@ export class CallTracker {
     this.maxPending = config.maxPendingCalls ?? 16384;
     const a = config.amortize;
     this.amortizedKgPerCall = a ? a.trainingEmissionsKg / a.expectedRequests : 0;
-    this.records = new CallRecords(this.rule, this.gen, 0, this.amortizedKgPerCall);
+    this.records = new CallRecords(this.rule, this.amortizedKgPerCall);
     this.meter = this.rule === 'work' ? new WorkMeter<CallState>(config.workClockMs) : undefined;
     this.baselineMeter = new BaselineMeter({
       nowMs: () => this.host.nowMs(),
@@ -111,23 +111,18 @@ export class CallTracker {
     return this.running;
   }
 
-  /** Starts attributing (and, with the `baseline` option, measuring idle power). Resets statistics. */
+  /**
+   * Starts attributing (and, with the `baseline` option, measuring idle power). Once: like the
+   * tracker that drives it, a call tracker measures one run.
+   */
   start(): void {
-    if (this.running) return;
-    this.gen++;
-    this.head = undefined;
-    this.inFlightCount = 0;
-    this.pending = new PendingCalls();
-    this.busyAccMs = 0;
-    this.startedSinceSample = false;
-    this.maxInFlight = 0;
-    this.totals = zeroTotals();
+    if (this.started) return;
+    this.started = true;
     const now = this.host.nowMs();
     this.lastSampleMs = now;
     this.startedAtMs = now;
-    this.stoppedAtMs = undefined;
     this.wallOffsetMs = Date.now() - now;
-    this.records = new CallRecords(this.rule, this.gen, this.wallOffsetMs, this.amortizedKgPerCall);
+    this.records.wallOffsetMs = this.wallOffsetMs;
     this.running = true;
     if (this.meter) {
       this.meter.enable();
@@ -296,7 +291,7 @@ export class CallTracker {
   private begin(site: Site): CallState {
     const now = this.host.nowMs();
     const dynamic = this.rule === 'work' || this.baselineMeter.isReady;
-    const c = new CallState(site, now, this.labelStore?.getStore(), this.gen, dynamic);
+    const c = new CallState(site, now, this.labelStore?.getStore(), dynamic);
     const head = this.head;
     if (head === undefined) this.busySinceMs = now;
     else {
@@ -316,7 +311,7 @@ export class CallTracker {
   private end(c: CallState, outcome: number): void {
     if (c.ended) return;
     c.ended = true;
-    if (c.done || c.gen !== this.gen) return; // truncated at stop, or from an earlier run
+    if (c.done) return; // truncated at stop
     const now = this.host.nowMs();
     const { prev, next } = c;
     if (prev === undefined) this.head = next;

@@ -45,10 +45,7 @@ export function newEnding(): Ending {
   return { site: undefined as unknown as Site, labels: undefined, startMs: 0, endMs: 0, outcome: 0, meta: 0, chunks: -1, inputTokens: NaN, outputTokens: NaN, acc };
 }
 
-/**
- * Turns ended calls into statistics (always) and `CallRecord`s (when `emit` is given and wants
- * them). One instance per run.
- */
+/** Turns ended calls into statistics (always) and `CallRecord`s (when wanted). */
 export class CallRecords {
   private readonly byName = new Map<string, StatsAccumulator>();
   private readonly finished: FinishedCall = {
@@ -68,10 +65,11 @@ export class CallRecords {
     abandoned: false,
   };
 
+  /** Wall-clock ms minus tracker-clock ms, set at start. */
+  wallOffsetMs = 0;
+
   constructor(
     private readonly rule: AttributionRule,
-    private readonly gen: number,
-    private readonly wallOffsetMs: number,
     private readonly amortizedKgPerCall: number,
   ) {}
 
@@ -112,12 +110,7 @@ export class CallRecords {
     f.error = outcome === ERROR;
     f.truncated = outcome === TRUNCATED;
     f.abandoned = outcome === ABANDONED;
-    // Bind the site to this run's stats (new sites, and sites wrapped before a restart).
-    if (site.gen !== this.gen) {
-      site.stats = this.statsFor(site.name);
-      site.gen = this.gen;
-    }
-    site.stats.add(f);
+    (site.stats ??= this.statsFor(site.name)).add(f);
     if (!wantRecord) return undefined;
     const work = this.rule === 'work';
     const r: Record<string, unknown> = {

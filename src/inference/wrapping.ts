@@ -1,6 +1,5 @@
 import { invalidOption, toError } from '../errors.js';
 import { ABANDONED, ERROR, OK, type CallState, type Site } from './call-state.js';
-import { StatsAccumulator } from './stats.js';
 import { isAsyncIterable, isNodeStream, trackAsyncIterable, watchNodeStream, type StreamOutcome } from './stream.js';
 import type { StreamSummary, TokenCounts, WrapOptions } from './types.js';
 
@@ -31,8 +30,8 @@ export function newSite(options: WrapOptions): Site {
   if (streamTokens !== undefined && streamTokens !== 'chunks' && typeof streamTokens !== 'function')
     throw invalidOption('streamTokens', "expected 'chunks' or a function (summary, args) => ({ inputTokens, outputTokens })");
   if (stream !== undefined && typeof stream !== 'boolean') throw invalidOption('stream', `expected a boolean, got ${typeof stream}`);
-  // Stats are bound on the first finished call of each run (see CallTracker.finalize).
-  return { name, tokens, streamTokens, stream: stream ?? true, stats: new StatsAccumulator(), gen: -1 };
+  // Stats are bound on the first finished call (see CallRecords.finish).
+  return { name, tokens, streamTokens, stream: stream ?? true, stats: undefined };
 }
 
 /**

@@ -193,19 +193,20 @@ describe('listeners and lifecycle', () => {
     expect(Math.abs(callsJ + totals.idleEnergyJ - totals.energyJ)).toBeLessThan(1e-9 * totals.energyJ);
   });
 
-  it('a restart resets statistics and keeps earlier wrapped functions working', () => {
+  it('measures one run: after stop wrapped functions pass through unmeasured, and start() again does nothing', () => {
     const host = new FakeHost().start();
-    const f = host.calls.wrap(() => host.advance(100), { name: 'f' });
-    f();
+    const f = host.calls.wrap((x: number) => {
+      host.advance(100);
+      return x * 2;
+    }, { name: 'f' });
+    expect(f(1)).toBe(2);
     host.stop();
     expect(host.calls.callStats('f').count).toBe(1);
-    host.start();
-    expect(host.calls.callStats('f').count).toBe(0);
-    f();
-    f();
-    host.stop();
-    expect(host.calls.callStats('f').count).toBe(2);
-    expect(host.calls.callStats().energyJ).toBeCloseTo(20, 9);
+    host.calls.start(); // the tracker never restarts its call tracker; a new run is a new tracker
+    expect(host.calls.isRunning).toBe(false);
+    expect(f(2)).toBe(4);
+    expect(host.calls.callStats('f').count).toBe(1);
+    expect(host.warnings.map((w) => w.code)).toContain('CALL_NOT_TRACKED');
   });
 });
 
