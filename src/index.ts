@@ -44,6 +44,9 @@ export type {
   AttributionTotals,
 } from './inference/index.js';
 export type { WattprintReport } from './report/run-report.js';
+export { recordTimeline } from './exporters/timeline.js';
+export type { Timeline, TimelineOptions, TimelineSample, TimelineCalls, TimelineLine, TimelineSource } from './exporters/timeline.js';
+export type { MetricsSource } from './exporters/source.js';
 export { VERSION } from './version.js';
 export { COMPONENTS } from './types.js';
 export type {
