@@ -124,10 +124,7 @@ export class CallTracker {
     this.wallOffsetMs = Date.now() - now;
     this.records.wallOffsetMs = this.wallOffsetMs;
     this.running = true;
-    if (this.meter) {
-      this.meter.enable();
-      this.lastCpu = process.cpuUsage();
-    }
+    if (this.meter) this.lastCpu = process.cpuUsage();
     this.baselineMeter.start(now, this.config.baseline?.durationMs);
   }
 
@@ -291,6 +288,9 @@ export class CallTracker {
   private begin(site: Site): CallState {
     const now = this.host.nowMs();
     const dynamic = this.rule === 'work' || this.baselineMeter.isReady;
+    // Promise hooks cost every promise of the process something: on at the first call, so a
+    // tracker that wraps nothing never pays for them.
+    if (this.meter !== undefined && !this.meter.enabled) this.meter.enable();
     const c = new CallState(site, now, this.labelStore?.getStore(), dynamic);
     const head = this.head;
     if (head === undefined) this.busySinceMs = now;

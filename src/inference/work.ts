@@ -6,8 +6,6 @@ export interface WorkOwner {
   workMs: number;
 }
 
-const OWNER = Symbol('wattprint.call');
-type Owned<O> = { [OWNER]?: O };
 
 /** Timed reactions per second above which only a random 1/K of them are timed (K a power of 2). */
 const TIMED_PER_S = 20_000;
@@ -30,6 +28,8 @@ const MAX_STRIDE = 64;
  * preempted or paused for GC while a call's code ran (counted as that call's).
  */
 export class WorkMeter<O extends WorkOwner> {
+  /** Per meter: two trackers in one process must not read each other's calls. */
+  private readonly owner = Symbol('wattprint.call');
   private stops: Array<() => void> = [];
   private cur: O | undefined = undefined;
   /** The owner whose reaction is being timed, since `t0`. */
@@ -43,8 +43,12 @@ export class WorkMeter<O extends WorkOwner> {
   /** `nowMs`: the clock segments are timed with (tests pass a CPU-time clock). */
   constructor(private readonly nowMs: () => number = () => performance.now()) {}
 
+  get enabled(): boolean {
+    return this.stops.length > 0;
+  }
+
   enable(): void {
-    if (this.stops.length > 0) return;
+    if (this.enabled) return;
     this.stops = [promiseHooks.onInit(this.init), promiseHooks.onBefore(this.before), promiseHooks.onAfter(this.after)] as Array<() => void>;
   }
 
@@ -119,11 +123,11 @@ export class WorkMeter<O extends WorkOwner> {
   }
 
   private readonly init = (promise: Promise<unknown>): void => {
-    if (this.cur !== undefined) (promise as Owned<O>)[OWNER] = this.cur;
+    if (this.cur !== undefined) (promise as unknown as Record<symbol, O>)[this.owner] = this.cur;
   };
 
   private readonly before = (promise: Promise<unknown>): void => {
-    const o = (promise as Owned<O>)[OWNER];
+    const o = (promise as unknown as Record<symbol, O | undefined>)[this.owner];
     this.cur = o;
     if (o === undefined || !this.sampled()) return;
     this.weight = this.stride;

@@ -144,6 +144,32 @@ describe("attribution 'work': CPU", () => {
     );
   });
 
+  it("keeps two trackers' calls apart in one process", async () => {
+    const one = cpuHost().start();
+    const two = cpuHost().start();
+    const busy = one.calls.wrap(async () => {
+      for (let i = 0; i < 20; i++) {
+        burn(1);
+        await yieldToLoop();
+      }
+    }, { name: 'busy' });
+    const idle = two.calls.wrap(() => new Promise<void>((r) => setTimeout(r, 30)), { name: 'idle' });
+    // The idle call starts inside the busy one's code: its promises are still its own.
+    const outer = one.calls.wrap(async () => {
+      const p = idle();
+      await busy();
+      await p;
+    }, { name: 'outer' });
+    await outer();
+    one.stop();
+    two.stop();
+    const b = one.records.find((r) => r.name === 'busy')!;
+    expect(b.cpuWorkS!).toBeGreaterThan(0.018);
+    expect(b.cpuWorkS!).toBeLessThan(0.03); // not counted twice by the other tracker's meter
+    expect(two.records[0]!.cpuWorkS!).toBeLessThan(0.002);
+    expect(one.records.find((r) => r.name === 'outer')!.cpuWorkS!).toBeLessThan(0.005);
+  });
+
   it("charges the tracker's own sampling to tracker overhead, not to calls", () => {
     const host = new FakeHost({ attribution: 'work' });
     host.setPower(30, 0, 0);
