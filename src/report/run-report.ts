@@ -216,16 +216,8 @@ const orNull = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
 const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
 
 function component(b: ComponentBoundary): ReportComponent {
-  return {
-    component: b.component,
-    included: b.kind !== 'none',
-    source: b.source,
-    kind: b.kind,
-    devices: [...b.devices],
-    scope: b.scope,
-    pueApplied: b.pueApplied,
-    note: b.note ?? null,
-  };
+  const { component: c, source, kind, scope, pueApplied } = b;
+  return { component: c, included: kind !== 'none', source, kind, devices: [...b.devices], scope, pueApplied, note: b.note ?? null };
 }
 
 export const ATTRIBUTION_DESCRIPTION = {
@@ -243,8 +235,7 @@ export const ATTRIBUTION_DESCRIPTION = {
 
 /** The run report (docs/report-schema.json): the reporting checklist of the review, filled in. */
 export function buildRunReport(input: RunReportInput): WattprintReport {
-  const { results: snap, hardware: hw, boundary, intensity, options: opts } = input;
-  const calls = input.calls;
+  const { results: snap, hardware: hw, boundary, intensity, options: opts, calls } = input;
   const { totals, overall } = calls;
 
   const gpuCounts = new Map<string, number>();
