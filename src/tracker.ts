@@ -4,7 +4,8 @@ import { WattprintError, toError } from './errors.js';
 import { describeHardware, type HardwareInfo } from './hardware.js';
 import { onProcessEnd } from './exit-hooks.js';
 import { withGuardedClock } from './clock-guard.js';
-import { CallTracker, type Baseline, type CallRecord, type CallStats, type LabelValue, type WattprintReport, type WrapOptions } from './inference/index.js';
+import { CallTracker, type Baseline, type CallRecord, type CallStats, type LabelValue, type WrapOptions } from './inference/index.js';
+import { buildRunReport, type WattprintReport } from './report/run-report.js';
 import { resolveOptions, type EmissionsTrackerOptions, type ResolvedOptions } from './options.js';
 import { chooseSources, intensityFor, reportersFor } from './setup.js';
 import type { Selection } from './sources/select.js';
@@ -12,7 +13,7 @@ import { ReporterFanOut } from './tracker/fan-out.js';
 import { buildBoundary, buildData, copyTotals, diffTotals, diffUtil, type Totals, type Util } from './tracker/results.js';
 import { Sampler } from './tracker/sampler.js';
 import { buildSnapshot } from './tracker/snapshot.js';
-import type { Boundary, Component, EmissionsData, IntensityValue, Measurement, TrackerSnapshot, WattprintWarning } from './types.js';
+import type { Boundary, Component, EmissionsData, Measurement, TrackerSnapshot, WattprintWarning } from './types.js';
 
 /** Events of {@link EmissionsTracker}. 'error' and 'warning' never throw into your code. */
 export interface TrackerEvents {
@@ -73,11 +74,26 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
         options: this.options,
         warn: (w) => this.warn(w),
         fail: (code, message, cause) => this.fail(code, message, cause),
-        onMeasurement: (m) => this.emitSafely('measurement', m),
+        onMeasurement: (m, extra) => {
+          // The one-way seam: the interval goes to per-call attribution, then to listeners.
+          this.calls.onInterval({ ...m, ...extra });
+          this.emitSafely('measurement', m);
+        },
       },
       intensityFor(this.options),
     );
-    this.calls = new CallTracker(this);
+    this.calls = new CallTracker(
+      {
+        nowMs: () => this.options.clock(),
+        requestSample: () => void this.sample(),
+        setFastSampling: (on) => this.sampler.setFastSampling(on),
+        emitCall: (r) => this.emitSafely('call', r),
+        wantsCalls: () => this.listenerCount('call') > 0,
+        warn: (w) => this.warn(w),
+        error: (e) => this.fail(e.code, e.message, e.cause),
+      },
+      this.options,
+    );
   }
 
   /** Whether `start()` was called and `stop()` not yet. */
@@ -217,7 +233,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
    * Wraps a handler so that each call yields a {@link CallRecord} ('call' event) with its share of
    * the energy measured while it ran. Same signature; sync, async and async-iterable results.
    */
-  wrap<F extends (...args: never[]) => unknown>(fn: F, options: WrapOptions<Awaited<ReturnType<F>>, Parameters<F>>): F {
+  wrap<A extends any[], R, T = unknown>(fn: (this: T, ...args: A) => R, options: WrapOptions<Awaited<R>, A>): (this: T, ...args: A) => R {
     return this.calls.wrap(fn, options);
   }
 
@@ -236,7 +252,19 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
   /** The run report following the review's reporting checklist (schema: docs/report-schema.json). */
   async report(): Promise<WattprintReport> {
     this.sample();
-    return this.calls.buildReport();
+    return this.runReport();
+  }
+
+  /** The run report, built above both the tracker's results and the call tracker's data. */
+  private runReport(): WattprintReport {
+    return buildRunReport({
+      results: this.cumulativeData(),
+      hardware: this.hardware(),
+      boundary: this.boundary(),
+      intensity: this.sampler.lastIntensity,
+      options: this.options,
+      calls: this.calls.reportData(),
+    });
   }
 
   /**
@@ -248,36 +276,9 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     return this.calls.baselineReady;
   }
 
-  // ---- hooks for the inference module ------------------------------------------------------
-
-  /** @internal The tracker clock (ms). */
-  _nowMs(): number {
-    return this.options.clock();
-  }
-
-  /** @internal Takes a sample now; undefined when not running. */
+  /** @internal Same as {@link sample} (kept for tests). */
   _sampleNow(): Measurement | undefined {
     return this.sample();
-  }
-
-  /** @internal While on, samples every `callSampleIntervalMs`. */
-  _setFastSampling(on: boolean): void {
-    this.sampler.setFastSampling(on);
-  }
-
-  /** @internal Cumulative totals so far, without reporting. */
-  _snapshot(): EmissionsData {
-    return this.cumulativeData();
-  }
-
-  /** @internal The grid intensity in force. */
-  _intensity(): IntensityValue | undefined {
-    return this.sampler.lastIntensity;
-  }
-
-  /** @internal Routes an error to 'error' listeners, or prints it once. */
-  _error(e: WattprintError): void {
-    this.fail(e.code, e.message, e.cause);
   }
 
   // ---- results -----------------------------------------------------------------------------
@@ -318,7 +319,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     this.calls.stop();
     const data = this.cumulativeData();
     this.finalData = data;
-    const done = this.fanOut.final(data, () => this.calls.buildReport());
+    const done = this.fanOut.final(data, () => this.runReport());
     sm.close();
     return { data, done };
   }

@@ -16,8 +16,11 @@ export interface SamplerHost {
   readonly options: Pick<ResolvedOptions, 'pue' | 'wue' | 'clock' | 'measurePowerSecs' | 'callSampleIntervalMs' | 'procfsRoot'>;
   warn(w: WattprintWarning): void;
   fail(code: string, message: string, cause?: unknown): void;
-  /** Each interval, right after it is accounted. */
-  onMeasurement(m: Measurement): void;
+  /**
+   * Each interval, right after it is accounted, with what per-call attribution also needs: each
+   * component's idle floor (after PUE) where its source knows it, and the CPU the sample cost.
+   */
+  onMeasurement(m: Measurement, extra: { idleFloorW: Partial<Record<Component, number>>; trackerCpuS: number }): void;
 }
 
 /**
@@ -199,13 +202,19 @@ export class Sampler {
   }
 
   private takeSample(): Measurement {
+    const sampleStartMs = performance.now();
     const { pue, wue, clock } = this.host.options;
     const endMs = clock();
     const startMs = this.lastSampleMs;
     const deltaJ = perComponent(0);
+    const idleFloorW: Partial<Record<Component, number>> = {};
     for (const c of COMPONENTS) {
       const s = this.sources[c];
-      if (!s) continue;
+      if (!s) {
+        idleFloorW[c] = 0;
+        continue;
+      }
+      if (s.idlePowerW !== undefined) idleFloorW[c] = s.idlePowerW * pue;
       const d = this.readDelta(c, s, endMs);
       const ledger = this.ledgers[c];
       ledger.lastDeltaJ = d ?? 0;
@@ -246,9 +255,7 @@ export class Sampler {
       intensityGPerKWh: intensity.gPerKWh,
       emissionsKg,
     };
-    this.host.onMeasurement(m);
-    // Listeners (the call attribution among them) update what views read: rebuild those after them too.
-    this.generation++;
+    this.host.onMeasurement(m, { idleFloorW, trackerCpuS: (performance.now() - sampleStartMs) / 1000 });
     return m;
   }
 
