@@ -23,7 +23,7 @@ interface IndexFile {
   order: string;
   vocab: string;
   postings: string;
-  rowTokens: string;
+  tokenCounts: string;
 }
 
 interface Table {
@@ -33,7 +33,8 @@ interface Table {
   order: string[];
   vocab: string[];
   postings: string[];
-  rowTokens: string[];
+  /** One base-36 digit per row: the size of its token set. */
+  tokenCounts: string;
 }
 
 let table: Table | null | undefined;
@@ -51,7 +52,7 @@ function load(): Table | null {
       order: raw.order.split(','),
       vocab: raw.vocab.split('\n'),
       postings: raw.postings.split(';'),
-      rowTokens: raw.rowTokens.split(';'),
+      tokenCounts: raw.tokenCounts,
     };
   } catch {
     // A bundle that left the data file behind: every lookup misses and the TDP source falls back
@@ -60,8 +61,6 @@ function load(): Table | null {
   }
   return table;
 }
-
-const ids = (list: string): number[] => (list === '' ? [] : list.split(',').map((id) => parseInt(id, 36)));
 
 /** First index in sorted `keys` (of length n, read through `at`) whose key is >= `key`. */
 function lowerBound(n: number, at: (i: number) => string, key: string): number {
@@ -101,24 +100,30 @@ function normalise(model: string): string {
   return m.replaceAll(' CPU', '').replace(/ @\s*\d+\.\d+GHz/g, '');
 }
 
-/** Rule 3: the one row whose token set contains the query's or is contained in it. */
+/**
+ * Rule 3: the one row whose token set contains the query's or is contained in it. hits[row] counts
+ * the query tokens the row holds: the row is within the query when that is its whole token set,
+ * and the query within the row when it is every query token.
+ */
 function rowByTokenSet(t: Table, query: readonly string[]): number | undefined {
-  const known = new Set<number>();
-  const candidates = new Set<number>();
+  const lists: string[] = [];
   for (const token of query) {
     const id = tokenId(t, token);
-    if (id === undefined) continue;
-    known.add(id);
-    for (const row of ids(t.postings[id]!)) candidates.add(row);
+    if (id !== undefined) lists.push(t.postings[id]!);
   }
-  // A query token no row has rules out "query within row"; "row within query" still holds.
-  const allKnown = known.size === query.length;
+  const allKnown = lists.length === query.length;
+  const hits = new Uint8Array(t.names.length);
+  const candidates: number[] = [];
+  for (const list of lists) {
+    for (const id of list.split(',')) {
+      const row = parseInt(id, 36);
+      if (hits[row]++ === 0) candidates.push(row);
+    }
+  }
   let found: number | undefined;
   for (const row of candidates) {
-    const tokens = ids(t.rowTokens[row]!);
-    const rowInQuery = tokens.every((id) => known.has(id));
-    const queryInRow = rowInQuery || (allKnown && [...known].every((id) => tokens.includes(id)));
-    if (rowInQuery || queryInRow) {
+    const n = hits[row]!;
+    if (n === parseInt(t.tokenCounts[row]!, 36) || (allKnown && n === query.length)) {
       if (found !== undefined) return undefined;
       found = row;
     }

@@ -11,7 +11,7 @@
 //              first of equal keys is the first row, as CodeCarbon keeps the first best match
 //   vocab      every token of every row (rapidfuzz default_process + split), sorted, "\n"-joined
 //   postings   per vocab entry, the ids of the rows holding it (ascending, ","), joined by ";"
-//   rowTokens  per row, the vocab ids of its token set (","), joined by ";"
+//   tokenCounts per row, the size of its token set as one base-36 digit
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +43,10 @@ export function buildIndex(table) {
     order: b36(order),
     vocab: vocab.join('\n'),
     postings: postings.map(b36).join(';'),
-    rowTokens: sets.map((set) => b36(set.map((t) => ids.get(t)))).join(';'),
+    tokenCounts: sets.map((set) => {
+      if (set.length > 35) throw new Error(`more than 35 tokens: ${set.join(' ')}`);
+      return set.length.toString(36);
+    }).join(''),
   };
 }
 
