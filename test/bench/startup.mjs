@@ -61,6 +61,9 @@ const esm = runs(['--input-type=module', '-e', `import { createRequire } from 'n
   ${probe(`const m = await import(${JSON.stringify(pathToFileURL(join(dist, 'index.js')).href)});`)}`]);
 const cjs = runs(['-e', probe(`const m = require(${JSON.stringify(join(dist, 'index.cjs'))});`)]);
 const old = runs(['-e', before]);
+// Floors in the same run: the ESM loader's own start (a dynamic import of a one-line module) and a
+// require of core modules.
+const esmFloor = runs(['--input-type=module', '-e', `const t0 = performance.now(); await import('data:text/javascript,export const x = 1'); console.log(JSON.stringify({ ms: performance.now() - t0 }));`]);
 const floor = runs(['-e', `const { performance } = require('node:perf_hooks'); const t0 = performance.now(); require('node:fs'); require('node:events'); console.log(JSON.stringify({ ms: performance.now() - t0 }));`]);
 
 const f = (ms) => `${ms.toFixed(2)} ms`;
@@ -70,4 +73,5 @@ console.log(`require('wattprint') (CJS):          ${f(cjs.importMs)}, heap +${cj
 console.log(`first lookupCpuTdp (token-set path): ${f(esm.firstLookupMs)} (ESM), ${f(cjs.firstLookupMs)} (CJS)`);
 console.log(`next lookupCpuTdp:                   ${f(esm.nextLookupMs)}`);
 console.log(`before the index, tokenising ${old.rows} rows on the first lookup: ${f(old.indexBuildMs)}`);
+console.log(`floor, first dynamic import of a one-line ESM module: ${f(esmFloor.ms)}`);
 console.log(`floor, require of two core modules:  ${f(floor.ms)}`);
