@@ -8,6 +8,10 @@ command -v gcc >/dev/null 2>&1 || need+=(gcc)
 command -v g++ >/dev/null 2>&1 || need+=(g++)
 command -v make >/dev/null 2>&1 || need+=(make)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+# The linux-arm64 prebuild (cross compiler), its load test (qemu-user) and the symbol checks (objdump).
+command -v aarch64-linux-gnu-g++ >/dev/null 2>&1 || need+=(g++-aarch64-linux-gnu)
+command -v qemu-aarch64-static >/dev/null 2>&1 || need+=(qemu-user-static)
+command -v objdump >/dev/null 2>&1 || need+=(binutils)
 if [ ${#need[@]} -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
@@ -16,16 +20,3 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-# --- wt-native: the linux-arm64 prebuild (cross compiler) and its load test (qemu-user) ---
-arm=()
-command -v aarch64-linux-gnu-g++ >/dev/null 2>&1 || arm+=(g++-aarch64-linux-gnu)
-command -v qemu-aarch64-static >/dev/null 2>&1 || arm+=(qemu-user-static)
-command -v objdump >/dev/null 2>&1 || arm+=(binutils)
-if [ ${#arm[@]} -gt 0 ]; then
-  sudo_cmd=""
-  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
-  echo "test/setup.sh: installing ${arm[*]}"
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${arm[@]}" >/dev/null
-fi
-# --- end wt-native ---
