@@ -24,8 +24,10 @@ import {
   type PowerSource,
   type ReportContext,
   type Reporter,
+  type TrackerSnapshot,
   type WattprintWarning,
 } from './types.js';
+import { buildSnapshot, emptyLedgers, recordDevices } from './tracker/snapshot.js';
 import { VERSION } from './version.js';
 import { J_PER_KWH, BYTES_PER_GIB } from './units.js';
 
@@ -88,7 +90,11 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
   private readonly intensity: IntensityProvider;
   private readonly location: Location;
   private startMs = 0;
+  private startedAtWallMs = 0;
   private lastSampleMs = 0;
+  private lastIntervalS = 0;
+  private readonly ledgers = emptyLedgers();
+  private snapshotCache?: TrackerSnapshot;
   private readonly lastEnergyJ: Record<Component, number> = { cpu: 0, gpu: 0, ram: 0 };
   private totals: Totals = zeroTotals();
   private lastIntensity?: IntensityValue;
@@ -161,7 +167,10 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       }
     }
     this.startMs = this.lastSampleMs = now;
+    this.startedAtWallMs = Date.now();
+    for (const c of COMPONENTS) this.ledgers[c].devicesAtMs = now;
     this.state = 'running';
+    this.snapshotCache = undefined;
     try {
       this.intensity.start?.();
     } catch (e) {
@@ -176,6 +185,50 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     this.schedule();
     this.installExitHooks();
     this.calls.start();
+  }
+
+  /**
+   * The cumulative state at the last sample: energy per component and device, emissions, power of
+   * the last interval, intensity, and per-handler call counts. Cheap and side-effect free (it never
+   * samples; the same object is returned until the next sample), so exporters and status lines may
+   * call it as often as they like.
+   */
+  snapshot(): TrackerSnapshot {
+    this.snapshotCache ??= buildSnapshot({
+      projectName: this.options.projectName,
+      runId: this.runId,
+      running: this.state === 'running',
+      trackingMode: this.options.trackingMode,
+      pue: this.options.pue,
+      startedAtMs: this.startedAtWallMs,
+      durationMs: this.lastSampleMs - this.startMs,
+      lastIntervalS: this.lastIntervalS,
+      ledgers: this.ledgers,
+      sources: this.selection?.sources ?? {},
+      devices: {
+        cpu: this.probedDevices('cpu'),
+        gpu: this.probedDevices('gpu'),
+        ram: this.probedDevices('ram'),
+      },
+      intensity: this.lastIntensity,
+      callNames: this.calls.callNames(),
+      callStats: (name) => this.calls.callStats(name),
+    });
+    return this.snapshotCache;
+  }
+
+  private probedDevices(c: Component) {
+    const probe = this.selection?.probes[c];
+    return probe?.ok ? probe.devices : [];
+  }
+
+  /**
+   * Samples every source now (instead of waiting for the timer) and emits 'measurement'. Returns the
+   * interval, or undefined when the tracker is not running. For live displays that want fresher
+   * figures than `measurePowerSecs` gives; the timer keeps its own schedule.
+   */
+  sample(): Measurement | undefined {
+    return this.sampleNow();
   }
 
   /** Hardware found at `start()` (CPU, RAM, tracked GPUs). */
@@ -225,7 +278,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     this.assertStarted('flush');
     if (this.state === 'stopped') return this.finalData!;
     this.sampleNow();
-    const data = this.snapshot();
+    const data = this.cumulativeData();
     await Promise.all(this.callReporters(data, 'flush'));
     return data;
   }
@@ -320,7 +373,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
 
   /** @internal Cumulative totals so far, without reporting. */
   _snapshot(): EmissionsData {
-    return this.snapshot();
+    return this.cumulativeData();
   }
 
   /** @internal The grid intensity in force. */
@@ -361,13 +414,13 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     if (this.state !== 'running' || this.sampling) return undefined;
     this.sampling = true;
     try {
-      return this.sample();
+      return this.takeSample();
     } finally {
       this.sampling = false;
     }
   }
 
-  private sample(): Measurement {
+  private takeSample(): Measurement {
     const sel = this.selection!;
     const pue = this.options.pue;
     const endMs = this.options.clock();
@@ -376,10 +429,13 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     for (const c of COMPONENTS) {
       const s = sel.sources[c];
       if (!s) continue;
+      const ledger = this.ledgers[c];
+      ledger.lastDeltaJ = 0;
       let energyJ: number;
       try {
         const r = s.read();
         energyJ = r.energyJ;
+        if (r.devicesJ) recordDevices(ledger, r.devicesJ, endMs);
         if (c === 'gpu' && r.utilizationPercent !== undefined) {
           this.util.gpu.sum += r.utilizationPercent;
           this.util.gpu.n++;
@@ -397,6 +453,8 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
         });
       } else {
         deltaJ[c] = d * pue;
+        ledger.lastDeltaJ = d;
+        ledger.energyJ += d;
       }
       if (Number.isFinite(energyJ)) this.lastEnergyJ[c] = energyJ;
     }
@@ -410,7 +468,10 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     t.energyJ.ram += deltaJ.ram;
     t.emissionsKg += emissionsKg;
     t.waterL += kWh * this.options.wue;
+    for (const c of COMPONENTS) this.ledgers[c].emissionsG += (deltaJ[c] / J_PER_KWH) * intensity.gPerKWh;
     this.lastSampleMs = endMs;
+    this.lastIntervalS = (endMs - startMs) / 1000;
+    this.snapshotCache = undefined;
     this.sampleUtilization(endMs, false);
     const durationS = (endMs - startMs) / 1000;
     const powerW = (j: number) => (durationS > 0 ? j / durationS : 0);
@@ -479,7 +540,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
 
   // ---- results -----------------------------------------------------------------------------
 
-  private snapshot(): EmissionsData {
+  private cumulativeData(): EmissionsData {
     return this.buildData(this.lastSampleMs - this.startMs, this.totals, undefined, this.util);
   }
 
@@ -579,8 +640,9 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     this.timer = undefined;
     this.removeExitHooks();
     this.calls.stop();
-    const data = this.snapshot();
+    const data = this.cumulativeData();
     this.finalData = data;
+    this.snapshotCache = undefined;
     const pending = this.callReporters(data, 'stop');
     const withReport = this.reporters.filter((r) => typeof r.writeReport === 'function');
     if (withReport.length) {

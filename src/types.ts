@@ -321,7 +321,7 @@ export interface ComponentSnapshot {
 /** Per wrapped handler, cumulative since `start()`, in a {@link TrackerSnapshot}. */
 export interface CallsSnapshot {
   readonly name: string;
-  /** Ended calls by outcome. */
+  /** Ended calls by outcome; `aborted` counts abandoned streams and calls still in flight at stop. */
   readonly ok: number;
   readonly error: number;
   readonly aborted: number;

@@ -129,7 +129,7 @@ export async function runCommand(argv: readonly string[], given: EmissionsTracke
   const timer = status
     ? setInterval(() => {
         // Sampling once a second keeps the live figures fresh even with a long --measure-power-secs.
-        tracker._sampleNow();
+        tracker.sample();
         status.render();
       }, 1000)
     : undefined;
