@@ -54,10 +54,15 @@ function load(): Table | null {
       postings: raw.postings.split(';'),
       tokenCounts: raw.tokenCounts,
     };
-  } catch {
+  } catch (err) {
     // A bundle that left the data file behind: every lookup misses and the TDP source falls back
-    // to its per-thread default (its note gives the rule used), rather than failing a tracker.
+    // to its per-thread default rather than failing a tracker; the warning says why, once.
     table = null;
+    process.emitWarning(
+      `CPU TDP table unreadable (${(err as Error).message}); CPU estimates use 4 W per thread. ` +
+        'When bundling, keep wattprint external or copy its dist/data/ next to the bundle.',
+      { code: 'WATTPRINT_TDP_TABLE' },
+    );
   }
   return table;
 }

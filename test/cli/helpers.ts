@@ -28,7 +28,9 @@ export function cliBundle(): string {
     if (['package.json', 'dist', 'src', 'test', '.git'].includes(entry) || entry.startsWith('.')) continue;
     symlinkSync(join(ROOT, entry), join(root, entry));
   }
-  mkdirSync(join(root, 'dist'));
+  mkdirSync(join(root, 'dist', 'data'), { recursive: true });
+  // The CPU TDP index is read at run time from dist/data/, as in the package.
+  copyFileSync(join(ROOT, 'src', 'estimate', 'data', 'cpu-tdp.index.json'), join(root, 'dist', 'data', 'cpu-tdp.index.json'));
   const outfile = join(root, 'dist', 'cli.js');
   buildSync({
     entryPoints: [join(ROOT, 'src', 'cli', 'main.ts')],
