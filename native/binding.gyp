@@ -2,6 +2,7 @@
   "targets": [
     {
       "target_name": "wattprint",
+      "win_delay_load_hook": "false",
       "conditions": [
         ["OS=='linux'", {
           "sources": ["src/addon.cc", "src/nvml.cc", "src/rapl.cc", "src/glibc-compat.cc"],

@@ -196,6 +196,14 @@ describe('packed tarball', () => {
     expect(existsSync(join(installed, 'native', 'build'))).toBe(false);
   });
 
+  it('install script: does nothing on Windows or macOS, even with no prebuild and node-gyp at hand', () => {
+    const hook = join(work, 'as-darwin.cjs');
+    writeFileSync(hook, "Object.defineProperty(process, 'platform', { value: 'darwin' });");
+    const r = node(['--require', hook, join(installed, 'native', 'scripts', 'install.cjs')], { ...process.env, WATTPRINT_BUILD_FROM_SOURCE: '1' });
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, '', '']);
+    expect(existsSync(join(installed, 'native', 'build'))).toBe(false);
+  });
+
   it('install script: one line and exit 0 when no prebuild loads and node-gyp is missing; then builds from source', () => {
     rmSync(join(installed, 'native', 'prebuilds'), { recursive: true });
     const bare = { PATH: '/nonexistent', HOME: work };
