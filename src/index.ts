@@ -6,8 +6,8 @@ export { detect } from './detect.js';
 export type { DetectResult, DetectedSource } from './detect.js';
 export { resolveOptions, envName, CONFIG_FILE_NAME } from './options.js';
 export type { EmissionsTrackerOptions, ResolvedOptions } from './options.js';
-export { WattprintError } from './errors.js';
-export { lookupCpuTdp } from './estimate/cpu-tdp.js';
+export { WattprintError, type OptionOrigin } from './errors.js';
+export { lookupCpuTdp, cpuTdp, type CpuTdpBasis } from './estimate/cpu-tdp.js';
 export { ramPowerW, estimateDimmCount } from './estimate/ram.js';
 export { gridIntensity, offlineIntensityProvider } from './intensity/index.js';
 export {

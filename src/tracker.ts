@@ -5,7 +5,7 @@ import { describeHardware, type HardwareInfo } from './hardware.js';
 import { onProcessEnd } from './exit-hooks.js';
 import { CallTracker, type Baseline, type CallRecord, type CallStats, type LabelValue, type WattprintReport, type WrapOptions } from './inference/index.js';
 import { intensityProviderFor, locationOf } from './intensity/for-options.js';
-import { WORLD_AVERAGE_G_PER_KWH } from './intensity/index.js';
+import { countryName, WORLD_AVERAGE_G_PER_KWH } from './intensity/index.js';
 import { resolveOptions, type EmissionsTrackerOptions, type ResolvedOptions } from './options.js';
 import { callbackReporter, csvReporter, jsonReporter } from './reporters/index.js';
 import { selectSources, type Selection } from './sources/select.js';
@@ -99,11 +99,12 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
   private totals: Totals = zeroTotals();
   private lastIntensity?: IntensityValue;
   private readonly tasks = new Map<string, { startMs: number; totals: Totals; util: Record<string, Mean> }>();
-  private readonly util: Record<'cpu' | 'gpu' | 'ram' | 'ramUsed', Mean> = {
+  private readonly util: Record<'cpu' | 'gpu' | 'ram' | 'ramUsed' | 'ramInUse', Mean> = {
     cpu: { sum: 0, n: 0 },
     gpu: { sum: 0, n: 0 },
     ram: { sum: 0, n: 0 },
     ramUsed: { sum: 0, n: 0 },
+    ramInUse: { sum: 0, n: 0 },
   };
   private lastUtilMs = -Infinity;
   private lastCpuTimes?: CpuTimes;
@@ -533,8 +534,10 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       const used = mem.totalBytes - mem.availableBytes;
       this.util.ram.sum += (100 * used) / mem.totalBytes;
       this.util.ram.n++;
-      this.util.ramUsed.sum += used / BYTES_PER_GIB;
+      this.util.ramUsed.sum += mem.usedBytes / BYTES_PER_GIB;
       this.util.ramUsed.n++;
+      this.util.ramInUse.sum += used / BYTES_PER_GIB;
+      this.util.ramInUse.n++;
     }
   }
 
@@ -584,13 +587,14 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       ramEnergyKWh: kWh(t.energyJ.ram),
       energyConsumedKWh: kWh(totalJ),
       waterConsumedL: t.waterL,
-      countryName: intensity.countryName ?? '',
+      // A provider without location fields (a forced intensity): the names CodeCarbon writes for the options.
+      countryName: intensity.countryName ?? (o.countryIsoCode ? countryName(o.countryIsoCode) : undefined) ?? '',
       countryIsoCode: intensity.countryIsoCode ?? o.countryIsoCode ?? '',
-      region: intensity.region ?? o.region ?? '',
+      region: intensity.region ?? o.region?.toLowerCase() ?? '',
       cloudProvider: o.cloudProvider ?? '',
       cloudRegion: o.cloudRegion ?? '',
       os: hw.os,
-      nodeVersion: process.version,
+      nodeVersion: process.versions.node,
       trackerVersion: `wattprint ${VERSION}`,
       cpuCount: hw.cpuCount,
       cpuModel: hw.cpuModel,
@@ -602,6 +606,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       gpuUtilizationPercent: mean(util.gpu!),
       ramUtilizationPercent: mean(util.ram!),
       ramUsedGB: mean(util.ramUsed!),
+      ramInUseGB: mean(util.ramInUse!),
       onCloud: o.cloudProvider ? 'Y' : 'N',
       pue: o.pue,
       wue: o.wue,

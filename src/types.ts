@@ -212,7 +212,7 @@ export interface EmissionsData {
   readonly cloudProvider: string;
   readonly cloudRegion: string;
   readonly os: string;
-  /** Node.js version (written to CodeCarbon's `python_version` column). */
+  /** Node.js version without the `v`, e.g. `'20.20.2'` (written to CodeCarbon's `python_version` column, which holds e.g. `'3.12.3'`). */
   readonly nodeVersion: string;
   /** `wattprint <version>` (written to `codecarbon_version`). */
   readonly trackerVersion: string;
@@ -229,8 +229,10 @@ export interface EmissionsData {
   readonly cpuUtilizationPercent: number;
   readonly gpuUtilizationPercent: number;
   readonly ramUtilizationPercent: number;
-  /** GiB. */
+  /** GiB, mean: psutil's `used` (total − free − buffers − cache), as CodeCarbon's `ram_used_gb`. */
   readonly ramUsedGB: number;
+  /** GiB, mean: total − available (`MemAvailable`), the memory new work cannot have. JSON only. */
+  readonly ramInUseGB?: number;
   readonly onCloud: 'Y' | 'N';
   readonly pue: number;
   readonly wue: number;

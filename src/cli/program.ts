@@ -31,7 +31,8 @@ const positiveInt = (value: string): number => {
 
 const ENV_NOTE = `
 Every tracker flag can also come from a WATTPRINT_<NAME> environment variable (WATTPRINT_COUNTRY_ISO_CODE=FRA)
-or a .wattprint.json file in the working or home folder; flags win.`;
+or a .wattprint.json file in the working or home folder; flags win. A .wattprint.json in the working folder may not
+set library or root paths (--nvml-library-path, --sysfs-root, ...) nor write outside that folder.`;
 
 /** Builds the `wattprint` program. `setExit` receives the status an action wants to exit with. */
 export function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
