@@ -42,6 +42,9 @@ export type {
   WattprintReport,
   WrapOptions,
 } from './inference/index.js';
+export { recordTimeline } from './exporters/timeline.js';
+export type { Timeline, TimelineOptions, TimelineSample, TimelineCalls, TimelineLine, TimelineSource } from './exporters/timeline.js';
+export type { MetricsSource } from './exporters/source.js';
 export { VERSION } from './version.js';
 export { COMPONENTS } from './types.js';
 export type {

@@ -27,7 +27,7 @@ import {
   type TrackerSnapshot,
   type WattprintWarning,
 } from './types.js';
-import { buildSnapshot, emptyLedgers, recordDevices } from './tracker/snapshot.js';
+import { buildSnapshot, emptyLedgers, minPowerWindowMs, recordDevices, recordInterval } from './tracker/snapshot.js';
 import { VERSION } from './version.js';
 import { J_PER_KWH, BYTES_PER_GIB } from './units.js';
 
@@ -169,7 +169,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     }
     this.startMs = this.lastSampleMs = now;
     this.startedAtWallMs = Date.now();
-    for (const c of COMPONENTS) this.ledgers[c].devicesAtMs = now;
+    for (const c of COMPONENTS) this.ledgers[c].devicesAtMs = this.ledgers[c].windowDevicesAtMs = now;
     this.state = 'running';
     this.snapshotCache = undefined;
     try {
@@ -436,7 +436,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       try {
         const r = s.read();
         energyJ = r.energyJ;
-        if (r.devicesJ) recordDevices(ledger, r.devicesJ, endMs);
+        if (r.devicesJ) recordDevices(ledger, r.devicesJ, endMs, minPowerWindowMs(this.options.measurePowerSecs));
         if (c === 'gpu' && r.utilizationPercent !== undefined) {
           this.util.gpu.sum += r.utilizationPercent;
           this.util.gpu.n++;
@@ -459,6 +459,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       }
       if (Number.isFinite(energyJ)) this.lastEnergyJ[c] = energyJ;
     }
+    for (const c of COMPONENTS) if (sel.sources[c]) recordInterval(this.ledgers[c], this.ledgers[c].lastDeltaJ, endMs - startMs, minPowerWindowMs(this.options.measurePowerSecs));
     const intensity = this.currentIntensity();
     const energyJ = deltaJ.cpu + deltaJ.gpu + deltaJ.ram;
     const kWh = energyJ / J_PER_KWH;

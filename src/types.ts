@@ -300,7 +300,7 @@ export interface DeviceSnapshot {
   readonly name: string;
   /** Device energy since `start()`, before PUE; `undefined` where the source gives no per-device split. */
   readonly energyJ?: number;
-  /** Mean power over the last sampling interval, before PUE. */
+  /** Mean power over the last sampling window (as {@link ComponentSnapshot.powerW}), before PUE. */
   readonly powerW?: number;
 }
 
@@ -313,7 +313,11 @@ export interface ComponentSnapshot {
   readonly scope: TrackingMode;
   /** Energy since `start()`, before PUE. */
   readonly energyJ: number;
-  /** Mean power over the last sampling interval, before PUE (0 before the first interval). */
+  /**
+   * Mean power over the last sampling interval, before PUE (0 before the first interval); an
+   * interval shorter than min(1 s, half `measurePowerSecs`), e.g. a `flush()` just after a timer
+   * sample, extends the window instead of replacing it.
+   */
   readonly powerW: number;
   /** Emissions since `start()`: each interval's energy × PUE × the intensity in force then. */
   readonly emissionsG: number;

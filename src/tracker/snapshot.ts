@@ -20,22 +20,54 @@ export interface ComponentLedger {
   emissionsG: number;
   /** The last interval's delta before PUE (0 when the interval was rejected or unread). */
   lastDeltaJ: number;
-  /** The source's last and previous per-device totals (since start), where it gives them, and their clock times. */
+  /**
+   * Power of the last completed power window: a window closes once it spans at least the minimum
+   * (see {@link recordInterval}), so an extra sample a moment after another (a `flush()` landing
+   * on the timer's sample) cannot turn a few microseconds of counter noise into the power shown.
+   */
+  powerW: number;
+  windowJ: number;
+  windowMs: number;
+  /** The source's last per-device totals (since start), where it gives them, and their clock time. */
   devicesJ?: Readonly<Record<string, number>>;
   devicesAtMs: number;
-  prevDevicesJ?: Readonly<Record<string, number>>;
-  prevDevicesAtMs: number;
+  /** Per-device totals and time at the start of the open device power window, and the last window's power. */
+  windowDevicesJ?: Readonly<Record<string, number>>;
+  windowDevicesAtMs: number;
+  devicesPowerW?: Readonly<Record<string, number>>;
 }
 
-const emptyLedger = (): ComponentLedger => ({ energyJ: 0, emissionsG: 0, lastDeltaJ: 0, devicesAtMs: 0, prevDevicesAtMs: 0 });
+const emptyLedger = (): ComponentLedger => ({ energyJ: 0, emissionsG: 0, lastDeltaJ: 0, powerW: 0, windowJ: 0, windowMs: 0, devicesAtMs: 0, windowDevicesAtMs: 0 });
 export const emptyLedgers = (): Record<Component, ComponentLedger> => ({ cpu: emptyLedger(), gpu: emptyLedger(), ram: emptyLedger() });
 
-/** Keeps a read's per-device totals, and the previous ones for the devices' power. */
-export function recordDevices(l: ComponentLedger, devicesJ: Readonly<Record<string, number>>, atMs: number): void {
-  l.prevDevicesJ = l.devicesJ;
-  l.prevDevicesAtMs = l.devicesAtMs;
+/** The shortest span the snapshot's power is averaged over: 1 s, or half the sampling interval when that is shorter. */
+export const minPowerWindowMs = (measurePowerSecs: number): number => Math.min(1000, measurePowerSecs * 500);
+
+/** Adds an interval's energy (0 when unread) to the component's power window, closing it once long enough. */
+export function recordInterval(l: ComponentLedger, deltaJ: number, intervalMs: number, minWindowMs: number): void {
+  l.windowJ += deltaJ;
+  l.windowMs += intervalMs;
+  if (l.windowMs >= minWindowMs && l.windowMs > 0) {
+    l.powerW = l.windowJ / (l.windowMs / 1000);
+    l.windowJ = 0;
+    l.windowMs = 0;
+  }
+}
+
+/** Keeps a read's per-device totals, and the devices' power over the last window long enough. */
+export function recordDevices(l: ComponentLedger, devicesJ: Readonly<Record<string, number>>, atMs: number, minWindowMs = 0): void {
   l.devicesJ = devicesJ;
   l.devicesAtMs = atMs;
+  const spanMs = atMs - l.windowDevicesAtMs;
+  if (spanMs < minWindowMs || spanMs <= 0) return;
+  const powerW: Record<string, number> = {};
+  for (const [id, j] of Object.entries(devicesJ)) {
+    const d = j - (l.windowDevicesJ?.[id] ?? 0);
+    if (d >= 0) powerW[id] = d / (spanMs / 1000);
+  }
+  l.devicesPowerW = powerW;
+  l.windowDevicesJ = devicesJ;
+  l.windowDevicesAtMs = atMs;
 }
 
 export interface SnapshotInput {
@@ -59,14 +91,11 @@ export interface SnapshotInput {
 
 function deviceSnapshots(ledger: ComponentLedger, known: readonly DeviceInfo[]): DeviceSnapshot[] {
   const now = ledger.devicesJ;
-  const prev = ledger.prevDevicesJ;
-  // Device totals count from start, so a device's first reading is its energy since then.
-  const intervalS = (ledger.devicesAtMs - ledger.prevDevicesAtMs) / 1000;
   const device = (id: string, name: string): DeviceSnapshot => {
     const energyJ = now?.[id];
     if (energyJ === undefined) return { id, name };
-    const d = energyJ - (prev?.[id] ?? 0);
-    return d >= 0 && intervalS > 0 ? { id, name, energyJ, powerW: d / intervalS } : { id, name, energyJ };
+    const powerW = ledger.devicesPowerW?.[id];
+    return powerW !== undefined ? { id, name, energyJ, powerW } : { id, name, energyJ };
   };
   const out = known.map((d) => device(d.id, d.name));
   if (now) for (const id of Object.keys(now)) if (!known.some((d) => d.id === id)) out.push(device(id, id));
@@ -84,7 +113,7 @@ export function buildSnapshot(s: SnapshotInput): TrackerSnapshot {
       kind: src ? src.kind : 'none',
       scope: src?.scope ?? s.trackingMode,
       energyJ: l.energyJ,
-      powerW: s.lastIntervalS > 0 ? l.lastDeltaJ / s.lastIntervalS : 0,
+      powerW: l.powerW,
       emissionsG: l.emissionsG,
       devices: src ? deviceSnapshots(l, s.devices[c] ?? []) : [],
     };
