@@ -9,7 +9,29 @@ export type { EmissionsTrackerOptions, ResolvedOptions } from './options.js';
 export { WattprintError, type OptionOrigin } from './errors.js';
 export { lookupCpuTdp, cpuTdp, type CpuTdpBasis } from './estimate/cpu-tdp.js';
 export { ramPowerW, estimateDimmCount } from './estimate/ram.js';
-export { gridIntensity, offlineIntensityProvider } from './intensity/index.js';
+export {
+  gridIntensity,
+  offlineIntensityProvider,
+  electricityMapsProvider,
+  ukCarbonIntensityProvider,
+  wattTimeProvider,
+  fixedIntensityProvider,
+  emberIntensityProvider,
+  createIntensityChain,
+  timeZoneCountry,
+  cloudPlace,
+} from './intensity/index.js';
+export type {
+  ElectricityMapsOptions,
+  UkCarbonIntensityOptions,
+  WattTimeOptions,
+  FixedIntensityOptions,
+  LiveTiming,
+  IntensityChain,
+  IntensityChainContext,
+  IntensityChainOptions,
+  CloudPlace,
+} from './intensity/index.js';
 export {
   csvReporter,
   jsonReporter,
@@ -54,8 +76,11 @@ export type {
   DeviceInfo,
   EmissionsData,
   EnergyReading,
+  IntensityFreshness,
+  IntensityHooks,
   IntensityProvider,
   IntensityValue,
+  LocationSource,
   Location,
   Measurement,
   PowerSource,

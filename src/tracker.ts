@@ -5,6 +5,7 @@ import { describeHardware, type HardwareInfo } from './hardware.js';
 import { onProcessEnd } from './exit-hooks.js';
 import { CallTracker, type Baseline, type CallRecord, type CallStats, type LabelValue, type WattprintReport, type WrapOptions } from './inference/index.js';
 import { intensityProviderFor, locationOf } from './intensity/for-options.js';
+import type { IntensityChain } from './intensity/chain.js';
 import { countryName, WORLD_AVERAGE_G_PER_KWH } from './intensity/index.js';
 import { resolveOptions, type EmissionsTrackerOptions, type ResolvedOptions } from './options.js';
 import { callbackReporter, csvReporter, jsonReporter } from './reporters/index.js';
@@ -17,7 +18,6 @@ import {
   type Component,
   type ComponentBoundary,
   type EmissionsData,
-  type IntensityProvider,
   type IntensityValue,
   type Location,
   type Measurement,
@@ -68,6 +68,9 @@ function localTimestamp(d = new Date()): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
+/** CodeCarbon's longitude/latitude columns: filled when the location has them (IP geolocation). */
+const coordinatesOf = (l: Location) => (l.latitude !== undefined && l.longitude !== undefined ? { latitude: l.latitude, longitude: l.longitude } : {});
+
 /**
  * Tracks the energy and emissions of the host (machine mode) or of a process tree (process mode).
  *
@@ -87,7 +90,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
   private selection?: Selection;
   private hw?: HardwareInfo;
   private readonly reporters: Reporter[];
-  private readonly intensity: IntensityProvider;
+  private readonly intensity: IntensityChain;
   private readonly location: Location;
   private startMs = 0;
   private startedAtWallMs = 0;
@@ -173,7 +176,8 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     this.state = 'running';
     this.snapshotCache = undefined;
     try {
-      this.intensity.start?.();
+      // A live value or a found location applies from the moment it arrives: close the interval first.
+      this.intensity.start({ beforeChange: () => this.sampleNow(), warn: (w) => this.warn(w) });
     } catch (e) {
       this.fail('INTENSITY', `intensity provider '${this.intensity.id}' failed to start: ${toError(e).message}`, e);
     }
@@ -592,8 +596,8 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       countryName: intensity.countryName ?? (o.countryIsoCode ? countryName(o.countryIsoCode) : undefined) ?? '',
       countryIsoCode: intensity.countryIsoCode ?? o.countryIsoCode ?? '',
       region: intensity.region ?? o.region?.toLowerCase() ?? '',
-      cloudProvider: o.cloudProvider ?? '',
-      cloudRegion: o.cloudRegion ?? '',
+      cloudProvider: intensity.cloudProvider ?? o.cloudProvider ?? '',
+      cloudRegion: intensity.cloudRegion ?? o.cloudRegion ?? '',
       os: hw.os,
       nodeVersion: process.versions.node,
       trackerVersion: `wattprint ${VERSION}`,
@@ -601,6 +605,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       cpuModel: hw.cpuModel,
       gpuCount: hw.gpuCount,
       gpuModel: hw.gpuModel,
+      ...coordinatesOf(this.intensity.location().location),
       ramTotalSizeGB: hw.ramTotalGiB,
       trackingMode: o.trackingMode,
       cpuUtilizationPercent: mean(util.cpu!),
@@ -608,11 +613,15 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       ramUtilizationPercent: mean(util.ram!),
       ramUsedGB: mean(util.ramUsed!),
       ramInUseGB: mean(util.ramInUse!),
-      onCloud: o.cloudProvider ? 'Y' : 'N',
+      onCloud: intensity.cloudProvider || o.cloudProvider ? 'Y' : 'N',
       pue: o.pue,
       wue: o.wue,
       intensityGPerKWh: intensity.gPerKWh,
       intensitySource: intensity.source,
+      intensityProvider: intensity.provider ?? this.intensity.id,
+      intensityZone: intensity.zone ?? '',
+      ...(intensity.freshness ? { intensityFreshness: intensity.freshness } : {}),
+      ...(intensity.year !== undefined ? { intensityYear: intensity.year } : {}),
       boundary: this.boundary(),
     };
   }

@@ -199,7 +199,7 @@ describe('wattprint --help', () => {
 
   it('run --help lists the library options in kebab-case', async () => {
     const r = await runCli(['run', '--help']);
-    for (const flag of ['--project-name', '--experiment-id', '--country-iso-code', '--region', '--cloud-provider', '--cloud-region', '--output-dir', '--output-file', '--on-csv-write', '--measure-power-secs', '--pue', '--wue', '--gpu-ids', '--tracking-mode', '--force-cpu-power-w', '--force-ram-power-w', '--force-carbon-intensity', '--no-save-to-file', '--no-native'])
+    for (const flag of ['--project-name', '--experiment-id', '--country-iso-code', '--region', '--cloud-provider', '--cloud-region', '--output-dir', '--output-file', '--on-csv-write', '--measure-power-secs', '--pue', '--wue', '--gpu-ids', '--tracking-mode', '--force-cpu-power-w', '--force-ram-power-w', '--force-carbon-intensity', '--no-save-to-file', '--no-native', '--geolocate', '--no-cloud-metadata', '--offline-intensity-data'])
       expect(r.stdout).toContain(flag);
   });
 
