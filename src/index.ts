@@ -46,7 +46,7 @@ export {
   withFileLock,
   taskCsvPath,
 } from './reporters/index.js';
-export type { CsvReporterOptions, JsonReporterOptions } from './reporters/index.js';
+export type { CsvReporterOptions, JsonReporterOptions, FileLockOptions, HeldLock } from './reporters/index.js';
 export { constantPowerSource } from './sources/constant.js';
 export type { ConstantPowerSource, ConstantPowerSourceOptions } from './sources/constant.js';
 export { loadNative } from './native/load.js';

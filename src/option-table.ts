@@ -300,7 +300,7 @@ export const OPTION_TABLE = {
   batchSize: { kind: 'number', from: 'any', check: positiveInt, doc: 'declared batch size, for the report' },
   handleSignals: {
     kind: 'boolean', from: 'any', default: true,
-    doc: 'write a final row on SIGINT/SIGTERM/SIGHUP and at exit',
+    doc: 'write a final row at exit, and on SIGINT/SIGTERM/SIGHUP when no other listener handles the signal (then re-raise it); never changes `process.exitCode` (see [reliability.md](reliability.md))',
   },
   clock: {
     kind: 'function', from: 'constructor', default: () => () => performance.now(), defaultText: '`performance.now`',

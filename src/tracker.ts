@@ -3,6 +3,7 @@ import { EventEmitter } from 'eventemitter3';
 import { WattprintError, toError } from './errors.js';
 import { describeHardware, type HardwareInfo } from './hardware.js';
 import { onProcessEnd } from './exit-hooks.js';
+import { withGuardedClock } from './clock-guard.js';
 import { CallTracker, type Baseline, type CallRecord, type CallStats, type LabelValue, type WattprintReport, type WrapOptions } from './inference/index.js';
 import { intensityProviderFor, locationOf } from './intensity/for-options.js';
 import type { IntensityChain } from './intensity/chain.js';
@@ -128,13 +129,13 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
    */
   constructor(options: EmissionsTrackerOptions = {}) {
     super();
-    this.options = resolveOptions(options);
+    this.options = withGuardedClock(resolveOptions(options), (w) => this.warn(w));
     const o = this.options;
     this.location = locationOf(o);
     this.intensity = intensityProviderFor(o);
     this.reporters = [
       ...(o.saveToFile ? [csvReporter({ outputDir: o.outputDir, outputFile: o.outputFile, onCsvWrite: o.onCsvWrite, onWarning: (w) => this.warn(w) })] : []),
-      ...(o.saveToJson ? [jsonReporter({ outputDir: o.outputDir })] : []),
+      ...(o.saveToJson ? [jsonReporter({ outputDir: o.outputDir, onWarning: (w) => this.warn(w) })] : []),
       ...(o.onReport ? [callbackReporter(o.onReport)] : []),
       ...o.reporters,
     ];
@@ -694,8 +695,9 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
 
   private installExitHooks(): void {
     if (!this.options.handleSignals) return;
+    // Through stop(), so that an app handler that awaits stop() shares this final row.
     this.removeExitHook = onProcessEnd(() => {
-      if (this.state === 'running') this.finish();
+      if (this.state === 'running') void this.stop();
     });
   }
 

@@ -14,15 +14,9 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 let bundle: string | undefined;
 
-/**
- * Bundles the CLI into `<tmp>/dist/cli.js`. The temporary root mirrors the package: a copy of
- * package.json (src/version.ts reads `../package.json` next to dist/) and links to node_modules
- * and the native build, so the bundle resolves its dependencies and the addon as the installed
- * package does.
- */
-export function cliBundle(): string {
-  if (bundle) return bundle;
-  const root = mkdtempSync(join(tmpdir(), 'wattprint-cli-'));
+/** A temporary folder laid out like the installed package, with a `dist/` (only its data) to bundle into. */
+export function tempPackageRoot(prefix: string): string {
+  const root = mkdtempSync(join(tmpdir(), prefix));
   copyFileSync(join(ROOT, 'package.json'), join(root, 'package.json'));
   for (const entry of readdirSync(ROOT)) {
     if (['package.json', 'dist', 'src', 'test', '.git'].includes(entry) || entry.startsWith('.')) continue;
@@ -31,6 +25,18 @@ export function cliBundle(): string {
   mkdirSync(join(root, 'dist', 'data'), { recursive: true });
   // The CPU TDP index is read at run time from dist/data/, as in the package.
   copyFileSync(join(ROOT, 'src', 'estimate', 'data', 'cpu-tdp.index.json'), join(root, 'dist', 'data', 'cpu-tdp.index.json'));
+  return root;
+}
+
+/**
+ * Bundles the CLI into `<tmp>/dist/cli.js`. The temporary root mirrors the package: a copy of
+ * package.json (src/version.ts reads `../package.json` next to dist/) and links to node_modules
+ * and the native build, so the bundle resolves its dependencies and the addon as the installed
+ * package does.
+ */
+export function cliBundle(): string {
+  if (bundle) return bundle;
+  const root = tempPackageRoot('wattprint-cli-');
   const outfile = join(root, 'dist', 'cli.js');
   buildSync({
     entryPoints: [join(ROOT, 'src', 'cli', 'main.ts')],
