@@ -10,7 +10,7 @@ import * as testing from '../../src/testing/index.js';
 const ROOT = join(import.meta.dirname, '..', '..');
 const DOCS = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 /** Names of Node.js, NVML, JavaScript or the examples' own code that the docs mention. */
-const FOREIGN = new Set(['dlopen', 'return', 'min', 'String', 'Intel', 'getReader', 'open', 'fn', 'tokens', 'doWork', 'work', 'epoch', 'Date', 'cpus', 'totalmem', 'platform', 'rate', 'exit', 'terminate', 'bind']);
+const FOREIGN = new Set(['dlopen', 'return', 'min', 'String', 'Intel', 'getReader', 'open', 'fn', 'tokens', 'doWork', 'work', 'epoch', 'Date', 'cpus', 'totalmem', 'platform', 'rate', 'exit', 'terminate', 'bind', 'stat', 'require']);
 
 function methodsOf(...protos: object[]): string[] {
   return protos.flatMap((p) => Object.getOwnPropertyNames(p));
@@ -24,8 +24,9 @@ function interfaceMembers(): string[] {
 
 /** Every name the package's entry points export (package.json's tsup entries), types included. */
 function entryExports(): string[] {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { tsup: Array<{ entry: Record<string, string> }> };
-  const entries = pkg.tsup.flatMap((t) => Object.values(t.entry)).filter((f) => !f.startsWith('src/cli/'));
+  type Tsup = { entry: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { tsup: Tsup | Tsup[] };
+  const entries = [pkg.tsup].flat().flatMap((t) => Object.values(t.entry)).filter((f) => !f.startsWith('src/cli/'));
   return entries.flatMap((f) => {
     const text = readFileSync(join(ROOT, f), 'utf8');
     const lists = [...text.matchAll(/export (?:type )?\{([^}]+)\}/g)].flatMap((m) => m[1]!.split(',').map((n) => n.trim().split(/\s+as\s+/).at(-1)!));
