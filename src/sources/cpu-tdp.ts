@@ -7,6 +7,13 @@ import type { DeviceInfo, EnergyReading, PowerSource, ProbeResult, SourceContext
 
 /** Load assumed when no CPU times can be read (CodeCarbon's constant mode, 50 % of TDP). */
 const CONSTANT_LOAD_SHARE = 0.5;
+/**
+ * Machine mode polls the load at least this often, whatever the sampling interval: power is cubic
+ * in the load, so one load averaged over a 15 s interval under a fluctuating load underestimates.
+ */
+export const LOAD_POLL_MS = 1000;
+/** The poll timer's slack: a sampler at 1 s, which re-arms right after its read, reads first. */
+const LOAD_POLL_SLACK_MS = 10;
 
 /**
  * The CPU fallback: power estimated from a TDP and the CPU load, integrated between reads.
@@ -16,7 +23,9 @@ const CONSTANT_LOAD_SHARE = 0.5;
  * - TDP: `opts.tdpW` (forceCpuPowerW), else the table TDP × sockets, else 4 W × threads.
  *
  * Each read covers the interval since the previous read (the first one since `start()`), with the
- * power of that interval. Probing always succeeds: this is the last CPU fallback.
+ * power of that interval; in machine mode an unref'd timer also integrates every `LOAD_POLL_MS`
+ * between reads (pushed back by every read, so sampling at 1 s or faster adds no wake-up).
+ * Probing always succeeds: this is the last CPU fallback.
  */
 export function cpuTdpSource(ctx: SourceContext, opts: { tdpW?: number; cpu?: CpuInfo } = {}): PowerSource {
   const cpu = opts.cpu ?? readCpuInfo(ctx.procfsRoot);
@@ -33,6 +42,7 @@ export function cpuTdpSource(ctx: SourceContext, opts: { tdpW?: number; cpu?: Cp
   let lastTreeS: number | undefined;
   let totalJ = 0;
   let lastUtilization = 0;
+  let poll: NodeJS.Timeout | undefined;
 
   /** Power share of TDP over the interval ending now, and the utilisation in [0, 1]. */
   function intervalShare(wallS: number): { share: number; utilization: number } {
@@ -53,6 +63,24 @@ export function cpuTdpSource(ctx: SourceContext, opts: { tdpW?: number; cpu?: Cp
     return { share: IDLE_SHARE + (1 - IDLE_SHARE) * load ** 3, utilization: load };
   }
 
+  /** Integrates the power of the interval since the last integration, ending now. */
+  function integrate(): void {
+    const nowMs = ctx.nowMs();
+    const wallS = (nowMs - lastMs) / 1000;
+    if (wallS > 0) {
+      const { share, utilization } = intervalShare(wallS);
+      totalJ += basis.tdpW * share * wallS;
+      lastUtilization = utilization;
+      lastMs = nowMs;
+    }
+    poll?.refresh();
+  }
+
+  function stopPolling(): void {
+    if (poll) clearTimeout(poll);
+    poll = undefined;
+  }
+
   return {
     id: 'cpu-tdp',
     component: 'cpu',
@@ -68,20 +96,25 @@ export function cpuTdpSource(ctx: SourceContext, opts: { tdpW?: number; cpu?: Cp
       totalJ = 0;
       lastUtilization = 0;
       lastMs = ctx.nowMs();
+      stopPolling();
       if (processMode) lastTreeS = processTreeCpuS(ctx.pid, ctx.procfsRoot);
-      else lastTimes = readSystemCpuTimes(ctx.procfsRoot);
+      else {
+        // Process mode's share is linear in CPU time, so its interval average is already exact.
+        lastTimes = readSystemCpuTimes(ctx.procfsRoot);
+        poll = setTimeout(function tick() {
+          integrate();
+        }, LOAD_POLL_MS + LOAD_POLL_SLACK_MS);
+        poll.unref();
+      }
     },
     read(): EnergyReading {
       if (!started) throw new WattprintError('STATE', 'cpu-tdp source: read() called before start()');
-      const nowMs = ctx.nowMs();
-      const wallS = (nowMs - lastMs) / 1000;
-      if (wallS > 0) {
-        const { share, utilization } = intervalShare(wallS);
-        totalJ += basis.tdpW * share * wallS;
-        lastUtilization = utilization;
-        lastMs = nowMs;
-      }
+      integrate();
       return { energyJ: totalJ, devicesJ: { [device.id]: totalJ }, utilizationPercent: lastUtilization * 100 };
+    },
+    close() {
+      started = false;
+      stopPolling();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WattprintError } from '../../src/errors.js';
 import { lookupCpuTdp } from '../../src/estimate/cpu-tdp.js';
 import { cpuTdpSource } from '../../src/sources/cpu-tdp.js';
@@ -116,6 +116,51 @@ describe('cpuTdpSource', () => {
     expect(source.read().energyJ).toBeCloseTo(p1 * 2 + 300 * 3 + 30, 9);
     // A read at the same instant adds nothing.
     expect(source.read().energyJ).toBeCloseTo(p1 * 2 + 300 * 3 + 30, 9);
+  });
+
+  it('machine mode polls the load every second between reads, so a load that flips within one interval is not averaged away', () => {
+    vi.useFakeTimers();
+    try {
+      const { f, source, advance } = setup('machine', xeon);
+      f.stat([0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+      source.start();
+      // Fully busy, idle, busy, idle, one second each, inside one 4 s sampling interval.
+      let busy = 0;
+      let idle = 0;
+      for (const load of [1, 0, 1, 0]) {
+        if (load === 1) busy += 8000;
+        else idle += 8000;
+        f.stat([busy, 0, 0, idle, 0, 0, 0, 0, 0, 0]);
+        advance(1010);
+        vi.advanceTimersByTime(1010);
+      }
+      const r = source.read();
+      // Per second: 300 W then 30 W; the 4 s average load of 0.5 would give 4.04 s × 101.25 W = 409 J.
+      expect(r.energyJ).toBeCloseTo(1010e-3 * (300 + 30 + 300 + 30), 6);
+      // A read pushes the poll back: no second integration right after it.
+      advance(500);
+      vi.advanceTimersByTime(500);
+      expect(source.read().energyJ).toBeCloseTo(r.energyJ + 0.5 * 30, 6);
+      source.close?.();
+      f.stat([busy + 8000, 0, 0, idle, 0, 0, 0, 0, 0, 0]);
+      advance(1010);
+      vi.advanceTimersByTime(5000);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('process mode arms no poll: its share is linear in CPU time', () => {
+    vi.useFakeTimers();
+    try {
+      const { f, source } = setup('process', xeon);
+      f.proc({ pid: 100, ppid: 1, utime: 0, stime: 0, vmRssKiB: 1 });
+      source.start();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('unknown model: 4 W per thread, without a socket multiplier', () => {

@@ -1,0 +1,171 @@
+// Sampling on the real path: idle processes whose only work is a timer. Each round runs, side by
+// side, a process with a tracker sampling on its own timer and a floor process that wakes as often
+// and reads the same files with plain readFileSync (/proc/stat and /proc/meminfo; in process mode
+// also the walk of its own tree: task/*/children, then stat and status of every member). CPU per
+// sample is process.cpuUsage over a fixed window after a warm-up, divided by the samples taken;
+// the figure is the ratio tracker / floor, median of 3 rounds. Then the whole-process cost: a
+// process that imports wattprint, starts a tracker at 1 s and idles 20 s, against a bare process
+// idling 20 s (total CPU of each at exit), and start-up time and heap in fresh processes.
+// `node test/bench/sampling.mjs` after `npm run build` (npm run bench does both).
+import { execFileSync, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const distUrl = pathToFileURL(join(here, '..', '..', 'dist', 'index.js')).href;
+const ROUNDS = 3;
+const CODECARBON_MS_PER_20S = [127, 162]; // issue 11: CodeCarbon 3.3, same kind of machine
+
+function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+const cpuMs = (u) => (u.user + u.system) / 1000;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** The floor's reads, as plain as they come: the same files, minimally parsed. */
+function floorRead(processMode) {
+  const stat = readFileSync('/proc/stat', 'latin1');
+  let busy = 0;
+  const cpuLine = stat.slice(0, stat.indexOf('\n')).split(' ');
+  for (let i = 2; i < 10; i++) busy += Number(cpuLine[i]);
+  const mem = readFileSync('/proc/meminfo', 'latin1');
+  let total = 0;
+  if (processMode) {
+    const pids = [process.pid];
+    for (let i = 0; i < pids.length; i++) {
+      const task = `/proc/${pids[i]}/task`;
+      for (const tid of readdirSync(task)) {
+        for (const c of readFileSync(`${task}/${tid}/children`, 'latin1').split(' ')) if (c) pids.push(Number(c));
+      }
+    }
+    for (const pid of pids) {
+      const s = readFileSync(`/proc/${pid}/stat`, 'latin1').split(' ');
+      total += Number(s[13]) + Number(s[14]);
+      total += readFileSync(`/proc/${pid}/status`, 'latin1').length;
+    }
+  }
+  return busy + mem.length + total;
+}
+
+async function child(kind, mode, intervalMsText, warmMsText, windowMsText) {
+  const intervalMs = Number(intervalMsText);
+  const warmMs = Number(warmMsText);
+  const windowMs = Number(windowMsText);
+  const processMode = mode === 'process';
+  if (kind === 'start') {
+    // Start-up: import and the first start(), heap retained after a forced GC.
+    globalThis.gc();
+    const heap0 = process.memoryUsage().heapUsed;
+    const t0 = performance.now();
+    const { EmissionsTracker } = await import(distUrl);
+    const t1 = performance.now();
+    const t = new EmissionsTracker({ saveToFile: false, handleSignals: false, countryIsoCode: 'FRA', trackingMode: mode });
+    t.start();
+    const t2 = performance.now();
+    const heapNoGc = process.memoryUsage().heapUsed;
+    globalThis.gc();
+    const heap1 = process.memoryUsage().heapUsed;
+    await t.stop();
+    process.stdout.write(JSON.stringify({ importMs: t1 - t0, startMs: t2 - t1, heapKiB: (heap1 - heap0) / 1024, heapNoGcKiB: (heapNoGc - heap0) / 1024 }));
+    return;
+  }
+  let samples = 0;
+  let tracker;
+  if (kind === 'tracker' || kind === 'whole') {
+    const { EmissionsTracker } = await import(distUrl);
+    tracker = new EmissionsTracker({
+      saveToFile: false, handleSignals: false, countryIsoCode: 'FRA', trackingMode: mode, measurePowerSecs: intervalMs / 1000,
+    });
+    tracker.on('measurement', () => samples++);
+    tracker.start();
+  } else if (kind === 'floor') {
+    setInterval(() => {
+      floorRead(processMode);
+      samples++;
+    }, intervalMs);
+  }
+  if (kind === 'whole' || kind === 'bare') {
+    // Total CPU of the process from its start (Node's own boot included, which the difference cancels).
+    const afterStart = process.cpuUsage();
+    await sleep(windowMs);
+    const total = process.cpuUsage();
+    process.stdout.write(JSON.stringify({ totalMs: cpuMs(total), afterStartMs: cpuMs(total) - cpuMs(afterStart), samples }));
+    process.exit(0);
+  }
+  await sleep(warmMs);
+  const s0 = samples;
+  const u0 = process.cpuUsage();
+  await sleep(windowMs);
+  const u = process.cpuUsage(u0);
+  const n = samples - s0;
+  process.stdout.write(JSON.stringify({ cpuMs: cpuMs(u), samples: n, usPerSample: (cpuMs(u) * 1000) / n }));
+  process.exit(0);
+}
+
+function runChild(...args) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), 'child', ...args.map(String)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`child ${args.join(' ')} exited ${code}`))));
+  });
+}
+
+async function main() {
+  const load = () => execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).split(' ').slice(0, 3).join(' ');
+  console.log(`load average at start: ${load()}`);
+  const configs = [
+    ['machine', 1000, 3000, 15000],
+    ['process', 1000, 3000, 15000],
+    ['machine', 100, 1000, 5000],
+    ['process', 100, 1000, 5000],
+  ];
+  for (const [mode, intervalMs, warmMs, windowMs] of configs) {
+    const rows = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      // Side by side, so both meet the same load on a shared machine.
+      const [t, f] = await Promise.all([
+        runChild('tracker', mode, intervalMs, warmMs, windowMs),
+        runChild('floor', mode, intervalMs, warmMs, windowMs),
+      ]);
+      rows.push({ t: t.usPerSample, f: f.usPerSample, ratio: t.usPerSample / f.usPerSample });
+    }
+    const fmt = (k) => rows.map((x) => x[k].toFixed(k === 'ratio' ? 2 : 0)).join(', ');
+    console.log(
+      `sampling, ${mode} mode, every ${intervalMs} ms: tracker ${median(rows.map((x) => x.t)).toFixed(0)} µs/sample (${fmt('t')}), ` +
+        `floor ${median(rows.map((x) => x.f)).toFixed(0)} µs (${fmt('f')}), ratio ${median(rows.map((x) => x.ratio)).toFixed(2)} (${fmt('ratio')}); target ≤ 2`,
+    );
+  }
+
+  const whole = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const [w, b] = await Promise.all([runChild('whole', 'machine', 1000, 0, 20000), runChild('bare', 'machine', 1000, 0, 20000)]);
+    whole.push({ costMs: w.totalMs - b.totalMs, samplingMs: w.afterStartMs - b.afterStartMs, samples: w.samples });
+  }
+  const cost = median(whole.map((w) => w.costMs));
+  const sampling = median(whole.map((w) => w.samplingMs));
+  console.log(
+    `whole process, 20 s idle at 1 s (machine mode), minus a bare process: ${cost.toFixed(1)} ms CPU (${whole.map((w) => w.costMs.toFixed(1)).join(', ')}), ` +
+      `of which after start() ${sampling.toFixed(1)} ms (${whole.map((w) => w.samplingMs.toFixed(1)).join(', ')}); ` +
+      `CodeCarbon ${CODECARBON_MS_PER_20S.join('–')} ms → ${(CODECARBON_MS_PER_20S[0] / cost).toFixed(1)}x–${(CODECARBON_MS_PER_20S[1] / cost).toFixed(1)}x below ` +
+      `(after start() alone: ${(CODECARBON_MS_PER_20S[0] / sampling).toFixed(0)}x–${(CODECARBON_MS_PER_20S[1] / sampling).toFixed(0)}x); target ≥ 40x`,
+  );
+
+  for (const mode of ['machine', 'process']) {
+    const runs = [];
+    for (let r = 0; r < ROUNDS; r++) runs.push(await runChild('start', mode, 0, 0, 0));
+    const m = (k) => median(runs.map((x) => x[k]));
+    console.log(
+      `start-up, ${mode} mode (fresh process, median of ${ROUNDS}): import ${m('importMs').toFixed(1)} ms (target < 20), first start() ${m('startMs').toFixed(1)} ms (target < 5), ` +
+        `heap retained by import + start() after GC ${(m('heapKiB') / 1024).toFixed(2)} MiB (target < 1), before GC ${(m('heapNoGcKiB') / 1024).toFixed(2)} MiB`,
+    );
+  }
+  console.log(`load average at end: ${load()}`);
+}
+
+const [role, ...args] = process.argv.slice(2);
+if (role === 'child') await child(...args);
+else await main();
