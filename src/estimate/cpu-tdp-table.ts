@@ -37,16 +37,20 @@ interface Table {
   tokenCounts: string;
 }
 
-let table: Table | null | undefined;
+// Held weakly: a process looks up its CPU once, so the ~1 MB of parsed index need not outlive the
+// lookup (it would only add to the heap that every later full GC marks); a later lookup re-reads it.
+let tableRef: WeakRef<Table> | null | undefined;
 
 // Beside this module in the sources, in dist/data/ once bundled (every chunk sits in dist/).
 const INDEX_URL = new URL('./data/cpu-tdp.index.json', import.meta.url);
 
 function load(): Table | null {
-  if (table !== undefined) return table;
+  if (tableRef === null) return null;
+  const held = tableRef?.deref();
+  if (held) return held;
   try {
     const raw = JSON.parse(readFileSync(INDEX_URL, 'utf8')) as IndexFile;
-    table = {
+    const table: Table = {
       names: raw.names.split('\n'),
       tdpW: raw.tdpW,
       order: raw.order.split(','),
@@ -54,17 +58,19 @@ function load(): Table | null {
       postings: raw.postings.split(';'),
       tokenCounts: raw.tokenCounts,
     };
+    tableRef = new WeakRef(table);
+    return table;
   } catch (err) {
     // A bundle that left the data file behind: every lookup misses and the TDP source falls back
     // to its per-thread default rather than failing a tracker; the warning says why, once.
-    table = null;
+    tableRef = null;
     process.emitWarning(
       `CPU TDP table unreadable (${(err as Error).message}); CPU estimates use 4 W per thread. ` +
         'When bundling, keep wattprint external or copy its dist/data/ next to the bundle.',
       { code: 'WATTPRINT_TDP_TABLE' },
     );
+    return null;
   }
-  return table;
 }
 
 /** First index in sorted `keys` (of length n, read through `at`) whose key is >= `key`. */
@@ -153,6 +159,21 @@ function rowByTokenSet(t: Table, query: readonly string[]): number | undefined {
  */
 export function lookupCpuTdp(name: string): CpuTdpMatch | undefined {
   if (typeof name !== 'string' || name.trim() === '') return undefined;
+  if (answers.has(name)) {
+    const a = answers.get(name);
+    return a && { ...a };
+  }
+  const found = lookup(name);
+  if (answers.size >= MAX_ANSWERS) answers.clear();
+  answers.set(name, found && { ...found });
+  return found;
+}
+
+/** Answers by model name: every tracker of a process asks for the same CPU, and the index is held weakly. */
+const answers = new Map<string, CpuTdpMatch | undefined>();
+const MAX_ANSWERS = 64;
+
+function lookup(name: string): CpuTdpMatch | undefined {
   const t = load();
   if (!t) return undefined;
   const row = (i: number, match: CpuTdpMatch['match']): CpuTdpMatch => ({ name: t.names[i]!, tdpW: t.tdpW[i]!, match });
