@@ -1,10 +1,11 @@
-// Tracker overhead: start() latency, CPU time per sample, memory after 100,000 samples.
-// Run with `npm run bench` (builds first); needs --expose-gc for the memory figure.
+// Tracker overhead in one process: start() latency, the tracker's own bookkeeping per sample (fake
+// sources, a hot loop: a lower bound, not the cost of a real sample) and snapshot(). The cost of
+// sampling on the real timer path is in sampling.mjs, memory over 24 h of samples in memory.mjs.
+// Run with `npm run bench` (builds first).
 import { EmissionsTracker } from '../../dist/index.js';
 import { FakePowerSource } from '../../dist/testing.js';
 
 const common = { saveToFile: false, handleSignals: false, measurePowerSecs: 3600, countryIsoCode: 'FRA' };
-const gc = globalThis.gc ?? (() => {});
 
 function startLatency() {
   const t0 = performance.now();
@@ -35,25 +36,6 @@ function cpuPerSample(label, options, n) {
   const us = (u.user + u.system) / n;
   console.log(`cpu per sample (${label}): ${us.toFixed(2)} µs over ${n} samples`);
   return us;
-}
-
-function memoryAfterSamples(n) {
-  const cpu = new FakePowerSource({ component: 'cpu', powerW: 50 });
-  const t = new EmissionsTracker({ ...common, sources: { cpu: [cpu], gpu: [], ram: [] } });
-  t.start();
-  for (let i = 0; i < 1000; i++) t.sample();
-  gc();
-  const before = process.memoryUsage().heapUsed;
-  const marks = [];
-  for (let i = 1; i <= n; i++) {
-    t.sample();
-    if (i % (n / 4) === 0) {
-      gc();
-      marks.push(process.memoryUsage().heapUsed - before);
-    }
-  }
-  void t.stop();
-  return marks;
 }
 
 /** snapshot(): rebuilt once per sample (compared with sampling alone), then served from cache. */
@@ -90,8 +72,4 @@ const start = startLatency();
 console.log(`start(): first ${start.firstMs.toFixed(2)} ms, then median ${start.medianMs.toFixed(3)} ms, p95 ${start.p95Ms.toFixed(3)} ms`);
 const fake = new FakePowerSource({ component: 'cpu', powerW: 50 });
 cpuPerSample('fake sources: tracker bookkeeping only', { sources: { cpu: [fake], gpu: [], ram: [] } }, 100_000);
-cpuPerSample('default chain on this machine, machine mode', {}, 20_000);
-cpuPerSample('default chain on this machine, process mode', { trackingMode: 'process' }, 5_000);
 snapshotCost(50_000);
-const marks = memoryAfterSamples(100_000);
-console.log(`heap growth after 25k/50k/75k/100k samples: ${marks.map((b) => `${(b / 1024).toFixed(0)} KiB`).join(' / ')}`);
