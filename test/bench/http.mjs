@@ -6,6 +6,8 @@
 // serves 1 / (CPU per request) requests a second, the steadier of the two figures when other jobs
 // share the machine. Each wrapped phase is compared with the bare phases on either side of it;
 // the figures are the medians of those paired ratios. Target: the default mode costs < 3 % of requests/s.
+// Env: BENCH_HTTP_SECONDS (per server, default 30), BENCH_HTTP_MODES (a subset of bare,work,time;
+// keep bare, every ratio is against it).
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { dirname, join } from 'node:path';
@@ -82,7 +84,7 @@ const paired = (mode, f) => {
   return median(ratios);
 };
 const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
-for (const mode of ['bare', 'work', 'time']) {
+for (const mode of (process.env.BENCH_HTTP_MODES ?? 'bare,work,time').split(',')) {
   const label = `${workload}, ${mode === 'bare' ? 'not wrapped' : `wrapped, attribution '${mode}'`}`;
   const vs = mode === 'bare' ? '' : `: ${pct(paired(mode, cpuOf) - 1)} CPU per request, requests/s ratio ${paired(mode, rateOf).toFixed(3)}`;
   console.log(`http server, ${label}: ${median(per(mode).map(cpuOf)).toFixed(1)} µs CPU/request, ${Math.round(median(per(mode).map(rateOf)))} req/s (median of ${per(mode).length} phases)${vs}`);
