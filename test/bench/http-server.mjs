@@ -8,8 +8,9 @@
 // (handler not wrapped, no tracker), 'work' and 'time' (a fresh EmissionsTracker with that
 // `attribution` rule, handler wrapped). Alternating fast inside one process under the same load
 // cancels the drift of a shared machine. Each phase is measured from SETTLE_MS after its switch,
-// so that tracker start-up and stop (a one-off cost per run) are not charged per request. On SIGTERM it prints, per phase, the mode, the requests
-// served and the process CPU time used (JSON lines on stderr).
+// so that tracker start-up and stop (a one-off cost per run) are not charged per request. On
+// SIGTERM it prints, per phase, the mode, the requests served and the process CPU time used (JSON
+// lines on stderr). BENCH_HTTP_MODES: the modes to cycle through (default bare,work,time).
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { EmissionsTracker } from '../../dist/index.js';
