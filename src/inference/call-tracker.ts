@@ -87,7 +87,7 @@ export class CallTracker {
       },
       notRunning: () => this.notRunning(),
       begin: (site) => this.begin(site),
-      run: this.meter ? (c, fn) => this.meter!.run(c, fn) : (_c, fn) => fn(),
+      run: this.meter ? (c, fn, self, args) => this.meter!.run(c, fn, self, args) : (_c, fn, self, args) => Reflect.apply(fn, self, args),
       end: (c, outcome) => this.end(c, outcome),
       warn: (code, message) => this.warn(code, message),
     };
