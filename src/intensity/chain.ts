@@ -90,11 +90,13 @@ function linksFor(o: IntensityChainOptions): IntensityProvider[] {
  */
 export function createIntensityChain(options: IntensityChainOptions, context: IntensityChainContext = {}): IntensityChain {
   const links = linksFor(options);
-  const timeZone = context.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  // Read only when no location is set: the first Intl call loads ICU's zone data (~25 ms).
+  let timeZone: string | undefined;
+  const zone = () => (timeZone ??= context.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone);
   let location: Location = withCloudCountry(locationOf(options));
   let source: LocationSource = 'options';
   if (!hasLocation(options)) {
-    const country = timeZoneCountry(timeZone);
+    const country = timeZoneCountry(zone());
     location = country ? { countryIsoCode: country } : {};
     source = country ? 'timezone' : 'none';
   }
@@ -126,7 +128,7 @@ export function createIntensityChain(options: IntensityChainOptions, context: In
     const name = v.countryName ?? (iso ? countryName(iso) : undefined);
     const noPlace =
       v.isFallback && source === 'none'
-        ? `no location known yet (no countryIsoCode or cloud region set, ${vendor ? `asking the ${vendor} metadata service` : 'no cloud VM found'}, and time zone '${timeZone}' has no country` +
+        ? `no location known yet (no countryIsoCode or cloud region set, ${vendor ? `asking the ${vendor} metadata service` : 'no cloud VM found'}, and time zone '${zone()}' has no country` +
           `${options.geolocate ? '' : '; geolocate: true allows one IP lookup'}); using the world average ${WORLD_AVERAGE_G_PER_KWH} g/kWh. ` +
           `Set countryIsoCode (ISO 3166-1 alpha-3, e.g. 'FRA')`
         : undefined;
@@ -190,7 +192,7 @@ export function createIntensityChain(options: IntensityChainOptions, context: In
         warn({
           code: 'LOCATION_FROM_TIMEZONE',
           option: 'countryIsoCode',
-          message: `countryIsoCode not set: using ${location.countryIsoCode} from the system time zone '${timeZone}'; set countryIsoCode to be sure`,
+          message: `countryIsoCode not set: using ${location.countryIsoCode} from the system time zone '${zone()}'; set countryIsoCode to be sure`,
         });
       if (source === 'options') return;
       vendor = options.cloudMetadata === false ? undefined : cloudVendor(options.sysfsRoot ?? '/sys');
