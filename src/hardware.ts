@@ -43,7 +43,10 @@ export function describeHardware(procfsRoot: string, gpuProbe: ProbeResult | und
     cpuSockets: cpu.sockets,
     ...(cpu.physicalCores !== undefined ? { cpuPhysicalCores: cpu.physicalCores } : {}),
     arch: cpu.arch || arch(),
-    os: platformString(),
+    // Read on first use (a row, a report), not at start(): the glibc version costs ~10 ms.
+    get os() {
+      return platformString();
+    },
     ramTotalGiB: mem.totalBytes / BYTES_PER_GIB,
     gpus,
     gpuCount: gpus.length,
