@@ -11,7 +11,7 @@ const CONSTANT_LOAD_SHARE = 0.5;
  * Machine mode polls the load at least this often, whatever the sampling interval: power is cubic
  * in the load, so one load averaged over a 15 s interval under a fluctuating load underestimates.
  */
-export const LOAD_POLL_MS = 1000;
+const LOAD_POLL_MS = 1000;
 /** The poll timer's slack: a sampler at 1 s, which re-arms right after its read, reads first. */
 const LOAD_POLL_SLACK_MS = 10;
 
@@ -101,9 +101,7 @@ export function cpuTdpSource(ctx: SourceContext, opts: { tdpW?: number; cpu?: Cp
       else {
         // Process mode's share is linear in CPU time, so its interval average is already exact.
         lastTimes = readSystemCpuTimes(ctx.procfsRoot);
-        poll = setTimeout(function tick() {
-          integrate();
-        }, LOAD_POLL_MS + LOAD_POLL_SLACK_MS);
+        poll = setTimeout(integrate, LOAD_POLL_MS + LOAD_POLL_SLACK_MS);
         poll.unref();
       }
     },
