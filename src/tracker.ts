@@ -27,6 +27,7 @@ import {
   type WattprintWarning,
 } from './types.js';
 import { VERSION } from './version.js';
+import type { LlmCallRecord } from './llm/types.js';
 import { J_PER_KWH, BYTES_PER_GIB } from './units.js';
 
 /** Events of {@link EmissionsTracker}. 'error' and 'warning' never throw into your code. */
@@ -39,6 +40,8 @@ export interface TrackerEvents {
   error: (e: WattprintError) => void;
   /** A wrapped call finished and its energy was attributed. */
   call: (record: CallRecord) => void;
+  /** A remote LLM API call ended (instrumented with `wattprint/llm`): tokens, latency and its estimated impacts. */
+  llm: (record: LlmCallRecord) => void;
 }
 
 const UTIL_MIN_INTERVAL_MS = 1000;

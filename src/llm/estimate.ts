@@ -1,7 +1,7 @@
 import { invalidOption } from '../errors.js';
 import { DATA_SNAPSHOT, HARDWARE, MIXES } from './data/ecologits.js';
 import { dataProvider, lookupLlmModel } from './models.js';
-import type { ElectricityMix, LlmCallInput, LlmEstimate, LlmModelInfo, ModelParameters, Range, RangeInput } from './types.js';
+import type { ElectricityMix, LlmCallInput, LlmEstimate, LlmModelInfo, Range, RangeInput } from './types.js';
 
 /** The formula version every estimate names. */
 export const LLM_FORMULAS = 'ecologits-0.11 formulas';

@@ -2,3 +2,6 @@ export { estimateLlmCall, sumLlmEstimates, LLM_METHOD, LLM_FORMULAS, PROVIDER_DA
 export type { LlmEstimateTotals, ProviderDataCentre } from './estimate.js';
 export { findLlmModel, closeLlmModels, UnknownLlmModelError } from './models.js';
 export type * from './types.js';
+export { instrumentOpenAI } from './openai.js';
+export { instrumentAnthropic } from './anthropic.js';
+export type { LlmInstrumentOptions, LlmEventTarget } from './record.js';
