@@ -5,3 +5,5 @@ export type * from './types.js';
 export { instrumentOpenAI } from './openai.js';
 export { instrumentAnthropic } from './anthropic.js';
 export type { LlmInstrumentOptions, LlmEventTarget } from './record.js';
+export { wattprintMiddleware } from './ai-sdk.js';
+export type { WattprintLanguageModelMiddleware } from './ai-sdk.js';

@@ -56,7 +56,8 @@ export function createSink(options: LlmInstrumentOptions | undefined, fn: string
 
 const errorInfo = (e: unknown): LlmCallRecord['error'] => {
   const name = e instanceof Error ? e.constructor.name || e.name : typeof e;
-  const status = (e as { status?: unknown } | null)?.status;
+  // The provider SDKs' `status`, the AI SDK's `statusCode`.
+  const status = (e as { status?: unknown } | null)?.status ?? (e as { statusCode?: unknown } | null)?.statusCode;
   return { name, ...(typeof status === 'number' ? { httpStatus: status } : {}) };
 };
 
