@@ -55,7 +55,7 @@ export function formatLlmEstimate(e: LlmEstimate): string {
     `  emissions   ${range(e.gwpKg, 1000, 'gCO2eq')} (electricity ${range(e.usage.gwpKg, 1000, 'g')} in ${e.inputs.zone}, hardware manufacturing ${range(e.embodied.gwpKg, 1000, 'g')})`,
     `  water       ${range(e.waterL, 1000, 'mL')}`,
     `  primary     ${range(e.peMJ, 1000, 'kJ')}`,
-    `  ADPe        ${range(e.adpeKgSb, 1, 'kgSbeq')}`,
+    `  ADPe        ${e.adpeKgSb.min.toExponential(2)}${e.adpeKgSb.max === e.adpeKgSb.min ? '' : ` – ${e.adpeKgSb.max.toExponential(2)}`} kgSbeq`,
     'ranges are scenarios (every uncertain input at its lower, then its upper bound), not confidence intervals; see docs/llm.md',
     ...e.warnings.map((w) => `warning: ${w}`),
   ].join('\n');

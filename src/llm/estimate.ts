@@ -1,7 +1,7 @@
 import { invalidOption } from '../errors.js';
 import { DATA_SNAPSHOT, HARDWARE, MIXES } from './data/ecologits.js';
 import { dataProvider, lookupLlmModel } from './models.js';
-import type { ElectricityMix, LlmCallInput, LlmEstimate, LlmModelInfo, Range, RangeInput } from './types.js';
+import type { ElectricityMix, LlmCallInput, LlmEstimate, LlmModelInfo, ModelParameters, Range, RangeInput } from './types.js';
 
 /** The formula version every estimate names. */
 export const LLM_FORMULAS = 'ecologits-0.11 formulas';
@@ -168,17 +168,17 @@ export function estimateLlmCall(input: LlmCallInput): LlmEstimate {
     gpus: r(a.gpus, b.gpus),
     generationLatencyS: r(a.latencyS, b.latencyS),
     method: LLM_METHOD,
-    inputs: {
-      ...(provider !== undefined ? { provider } : {}),
-      ...(model ? { model: model.name } : input.model !== undefined ? { model: input.model } : {}),
-      parameters,
-      outputTokens: input.outputTokens,
-      zone,
-      pue: range(pue),
-      wueOnSiteLPerKWh: range(wue),
-    },
+    inputs: estimateInputs(provider, model?.name ?? input.model, parameters, input.outputTokens, zone, range(pue), range(wue)),
     warnings,
   };
+}
+
+// Object spread of a conditional literal costs microseconds on Node 20; this runs once per instrumented request.
+function estimateInputs(provider: string | undefined, model: string | undefined, parameters: ModelParameters, outputTokens: number, zone: string, pue: Range, wue: Range): LlmEstimate['inputs'] {
+  const inputs: { -readonly [K in keyof LlmEstimate['inputs']]: LlmEstimate['inputs'][K] } = { parameters, outputTokens, zone, pue, wueOnSiteLPerKWh: wue };
+  if (provider !== undefined) inputs.provider = provider;
+  if (model !== undefined) inputs.model = model;
+  return inputs;
 }
 
 /** Adds estimates (a call's several LLM requests): min to min, max to max. */

@@ -26,12 +26,12 @@ export function dataProvider(provider: string): string | undefined {
   return PROVIDER_NAMES[provider.toLowerCase()];
 }
 
-let index: Map<string, ModelRow> | undefined;
+let index: Map<string, LlmModelInfo> | undefined;
 const key = (provider: string, name: string) => `${provider}\u0000${name}`;
 
-function table(): Map<string, ModelRow> {
+function table(): Map<string, LlmModelInfo> {
   if (index) return index;
-  index = new Map(MODELS.map((row) => [key(row[0], row[1]), row]));
+  index = new Map(MODELS.map((row) => [key(row[0], row[1]), toInfo(row)]));
   for (const [provider, name, target] of ALIASES) {
     const row = index.get(key(provider, target));
     if (row) index.set(key(provider, name), row);
@@ -45,22 +45,21 @@ function toInfo(row: ModelRow): LlmModelInfo {
     typeof p === 'object' && 'total' in p ? { total: p.total, active: p.active } : { total: p as RangeInput, active: p as RangeInput };
   const tps = row.length > 3 ? row[3] : null;
   const ttft = row.length > 4 ? row[4] : null;
-  return {
+  return Object.freeze({
     provider: row[0],
     name: row[1],
     parameters,
     ...(tps != null ? { tps } : {}),
     ...(ttft != null ? { ttftS: ttft } : {}),
     warnings: (row.length > 5 && row[5]) || [],
-  };
+  });
 }
 
 /** The model's table entry (exact match on provider and name, after aliases), or undefined. */
 export function findLlmModel(provider: string, model: string): LlmModelInfo | undefined {
   const p = dataProvider(provider);
   if (!p) return undefined;
-  const row = table().get(key(p, model));
-  return row && toInfo(row);
+  return table().get(key(p, model));
 }
 
 /** Known model names close to `model` (same provider when known), best first. */

@@ -60,7 +60,7 @@ export function annotateSpan(span: SpanLike, r: LlmCallRecord): void {
     t.waterMin += e.waterL.min;
     t.waterMax += e.waterL.max;
   }
-  span.setAttributes({
+  const attributes: Record<string, string | number | boolean> = {
     'wattprint.llm.requests': t.requests,
     'wattprint.llm.provider': r.provider,
     'wattprint.llm.model': r.model,
@@ -74,6 +74,7 @@ export function annotateSpan(span: SpanLike, r: LlmCallRecord): void {
     'wattprint.llm.gwp_kg.max': t.gwpMax,
     'wattprint.llm.water_l.min': t.waterMin,
     'wattprint.llm.water_l.max': t.waterMax,
-    ...(e ? { 'wattprint.llm.method': e.method } : {}),
-  });
+  };
+  if (e) attributes['wattprint.llm.method'] = e.method;
+  span.setAttributes(attributes);
 }

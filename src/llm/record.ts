@@ -3,7 +3,7 @@ import type { Labels } from '../inference/types.js';
 import type { WattprintWarning } from '../types.js';
 import { estimateLlmCall } from './estimate.js';
 import { activeSpan, annotateSpan, type SpanLike } from './otel.js';
-import type { LlmCallRecord, LlmEstimate, LlmTokenSource, RangeInput } from './types.js';
+import type { LlmCallInput, LlmCallRecord, LlmEstimate, LlmTokenSource, RangeInput } from './types.js';
 
 /**
  * Where records go: an `EmissionsTracker` (its `'llm'` event, and its `'warning'` event for unknown
@@ -135,7 +135,8 @@ export class LlmCall {
     const outputTokens = this.outputTokens ?? this.chunks;
     const model = this.responseModel ?? this.requestModel;
     const { estimate, estimateError } = this.estimate(outputTokens, latencyS);
-    return {
+    // Built by assignment, not spread: this runs on every request (see estimateInputs).
+    const record: { -readonly [K in keyof LlmCallRecord]: LlmCallRecord[K] } = {
       provider: this.provider,
       model,
       inputTokens: this.inputTokens ?? 0,
@@ -147,14 +148,18 @@ export class LlmCall {
       stream: this.stream,
       tokenSource,
       startedAtMs: this.startedAtMs,
-      ...(error ? { error } : {}),
-      ...(estimateError ? { estimateError } : {}),
     };
+    if (error) record.error = error;
+    if (estimateError) record.estimateError = estimateError;
+    return record;
   }
 
   private estimate(outputTokens: number, latencyS: number): { estimate: LlmEstimate | null; estimateError?: LlmCallRecord['estimateError'] } {
     const { zone, pue, wueOnSiteLPerKWh } = this.sink.options;
-    const common = { provider: this.provider, outputTokens, latencyS, ...(zone ? { zone } : {}), ...(pue !== undefined ? { pue } : {}), ...(wueOnSiteLPerKWh !== undefined ? { wueOnSiteLPerKWh } : {}) };
+    const input: { -readonly [K in keyof LlmCallInput]: LlmCallInput[K] } = { provider: this.provider, model: this.requestModel, outputTokens, latencyS };
+    if (zone !== undefined) input.zone = zone;
+    if (pue !== undefined) input.pue = pue;
+    if (wueOnSiteLPerKWh !== undefined) input.wueOnSiteLPerKWh = wueOnSiteLPerKWh;
     // The response names a dated snapshot ('gpt-4o-mini-2024-07-18') that the table may lack where it has the request's name.
     const names = this.responseModel && this.responseModel !== this.requestModel ? [this.responseModel, this.requestModel] : [this.requestModel];
     let last: WattprintError | undefined;
@@ -165,7 +170,8 @@ export class LlmCall {
         continue;
       }
       try {
-        return { estimate: estimateLlmCall({ ...common, model }) };
+        input.model = model;
+        return { estimate: estimateLlmCall(input) };
       } catch (e) {
         if (!(e instanceof WattprintError) || e.code !== 'LLM_UNKNOWN_MODEL') throw e;
         this.sink.unknown.set(model, e);
