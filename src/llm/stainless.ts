@@ -82,21 +82,24 @@ function observeStream(stream: StreamLike, call: LlmCall, adapter: ResponseAdapt
   const iterator = stream.iterator;
   stream.iterator = function (this: unknown) {
     const it = iterator.call(this);
-    return {
-      async next() {
-        let r: IteratorResult<unknown>;
+    // Plain promise callbacks made once per stream, not an async function per chunk: this runs for every token.
+    const onStep = (r: IteratorResult<unknown>) => {
+      if (!r.done) {
         try {
-          r = await it.next();
-        } catch (e) {
-          call.fail(e);
-          throw e;
+          adapter.onEvent(call, r.value);
+        } catch {
+          // A chunk of an unexpected shape costs its count, never the caller's data.
         }
-        if (!r.done) safely(() => adapter.onEvent(call, r.value));
-        // The SDKs end a stream quietly when its AbortSignal fires: only the signal tells.
-        else if (stream.controller?.signal.aborted) call.aborted();
-        else call.ok();
-        return r;
-      },
+      } else if (stream.controller?.signal.aborted) call.aborted(); // the SDKs end a stream quietly on abort
+      else call.ok();
+      return r;
+    };
+    const onError = (e: unknown): never => {
+      call.fail(e);
+      throw e;
+    };
+    return {
+      next: () => it.next().then(onStep, onError),
       async return(value?: unknown) {
         call.abandoned();
         return it.return ? it.return(value) : { done: true as const, value };
