@@ -1,8 +1,28 @@
 /**
+ * Where the value of an option came from: the constructor (or function argument), a `WATTPRINT_*`
+ * environment variable, or a `.wattprint.json` file (`scope` `'local'`: the working folder;
+ * `'home'`: the user's home folder). The CLI passes its flags to the constructor, so for it
+ * `'constructor'` means "a flag".
+ */
+export type OptionOrigin =
+  | { readonly kind: 'constructor' }
+  | { readonly kind: 'env'; readonly variable: string }
+  | { readonly kind: 'config-file'; readonly path: string; readonly scope: 'local' | 'home' };
+
+/** " (from …)" for a message, empty for the constructor. */
+export function describeOrigin(origin: OptionOrigin | undefined): string {
+  if (!origin || origin.kind === 'constructor') return '';
+  return origin.kind === 'env' ? ` (from the environment variable ${origin.variable})` : ` (from ${origin.path})`;
+}
+
+/**
  * Every error wattprint throws or emits. `code` is a stable string to switch on:
  *
- * - `INVALID_OPTION`: an option has the wrong type or value (`option` names it).
+ * - `INVALID_OPTION`: an option has the wrong type or value (`option` names it, `reason` says why,
+ *   `origin` says where the value came from).
  * - `UNKNOWN_OPTION`: an option name is not recognised (the message suggests the right one).
+ * - `UNTRUSTED_OPTION`: a project-local `.wattprint.json` sets an option it may not (library or
+ *   root paths, output outside the working folder); see docs/api.md "Configuration files".
  * - `OUTPUT_DIR`: the output folder is missing or not writable.
  * - `CONFIG_FILE`: a config file exists but cannot be parsed.
  * - `STATE`: a method was called in the wrong lifecycle state (start twice, stopTask of an unknown task).
@@ -10,23 +30,31 @@
  * - `REPORTER`: a reporter threw or rejected; other reporters still ran (its own error is the `cause`).
  * - `REPORTER_IO`, `REPORTER_DATA`: raised by the built-in file reporters (file and OS error named; a non-finite value).
  * - `NATIVE_UNAVAILABLE`, `NVML_*`, `RAPL_*`: native-layer failures (see docs/measurement.md).
+ *
+ * Read the fields, not the message: its wording may change.
  */
 export class WattprintError extends Error {
   override readonly name = 'WattprintError';
   readonly code: string;
-  /** The option concerned, for option errors. */
+  /** The option concerned, for option errors (the variable or key as written, for `UNKNOWN_OPTION`). */
   readonly option?: string;
+  /** Where the offending value came from, for option errors. */
+  readonly origin?: OptionOrigin;
+  /** For option errors: what is wrong with the value and how to fix it, without the option's name. */
+  readonly reason?: string;
 
-  constructor(code: string, message: string, options?: { option?: string; cause?: unknown }) {
+  constructor(code: string, message: string, options?: { option?: string; origin?: OptionOrigin; reason?: string; cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     if (options?.option !== undefined) this.option = options.option;
+    if (options?.origin !== undefined) this.origin = options.origin;
+    if (options?.reason !== undefined) this.reason = options.reason;
   }
 }
 
-/** Shorthand for `new WattprintError('INVALID_OPTION', ...)`. */
-export function invalidOption(option: string, message: string): WattprintError {
-  return new WattprintError('INVALID_OPTION', `Invalid option \`${option}\`: ${message}`, { option });
+/** `INVALID_OPTION` (or another option `code`): "Invalid option `x`: reason (from origin)". */
+export function invalidOption(option: string, reason: string, origin?: OptionOrigin, code = 'INVALID_OPTION'): WattprintError {
+  return new WattprintError(code, `Invalid option \`${option}\`: ${reason}${describeOrigin(origin)}`, { option, reason, ...(origin ? { origin } : {}) });
 }
 
 export function toError(value: unknown): Error {

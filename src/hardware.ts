@@ -1,4 +1,4 @@
-import { arch, release, type } from 'node:os';
+import { arch, machine, release, type } from 'node:os';
 import { readCpuInfo, type CpuInfo } from './system/cpuinfo.js';
 import { readMemInfo } from './system/meminfo.js';
 import type { ProbeResult } from './types.js';
@@ -12,7 +12,7 @@ export interface HardwareInfo {
   readonly cpuSockets: number;
   readonly cpuPhysicalCores?: number;
   readonly arch: string;
-  /** `Linux-6.1.0-amd64-x64`, like Python's platform.platform(). */
+  /** Python's `platform.platform()`, as CodeCarbon writes it: `Linux-6.1.0-18-amd64-x86_64-with-glibc2.36`. */
   readonly os: string;
   readonly ramTotalGiB: number;
   /** The GPUs tracked (after `gpuIds` selection). */
@@ -43,10 +43,51 @@ export function describeHardware(procfsRoot: string, gpuProbe: ProbeResult | und
     cpuSockets: cpu.sockets,
     ...(cpu.physicalCores !== undefined ? { cpuPhysicalCores: cpu.physicalCores } : {}),
     arch: cpu.arch || arch(),
-    os: `${type()}-${release()}-${arch()}`,
+    os: platformString(),
     ramTotalGiB: mem.totalBytes / BYTES_PER_GIB,
     gpus,
     gpuCount: gpus.length,
     gpuModel: gpuModelString(gpus.map((g) => g.name)),
   };
+}
+
+/** Python's `platform._platform`: joins the parts with `-` and cleans the result the same way. */
+export function pythonPlatform(...parts: string[]): string {
+  let p = parts
+    .filter((x) => x.length > 0)
+    .map((x) => x.trim())
+    .join('-')
+    .replace(/ /g, '_')
+    .replace(/[/\\:;"()]/g, '-')
+    .replace(/unknown/g, '');
+  while (p.includes('--')) p = p.replace(/--/g, '-');
+  return p.replace(/-+$/, '');
+}
+
+let platformOnce: string | undefined;
+
+/**
+ * The `os` column: what CodeCarbon writes there, Python's `platform.platform()`. On Linux that is
+ * `<system>-<release>-<machine>-with-<libc><version>` (glibc's version from the process report,
+ * read once per process: about 10 ms; musl gives a bare `-with`, as Python's `libc_ver()` does).
+ * Elsewhere it is `<system>-<release>-<machine>`, which differs from Python's (macOS and Windows
+ * name the product version there).
+ */
+export function platformString(): string {
+  if (platformOnce !== undefined) return platformOnce;
+  if (process.platform !== 'linux') return (platformOnce = pythonPlatform(type(), release(), machine()));
+  let glibc: string | undefined;
+  const report = process.report as NodeJS.ProcessReport & { excludeNetwork?: boolean };
+  const settable = 'excludeNetwork' in report;
+  const excluded = report.excludeNetwork;
+  try {
+    // Network details cost reverse DNS look-ups and are not needed; the setting is put back at once.
+    if (settable) report.excludeNetwork = true;
+    glibc = (report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime;
+  } catch {
+    // No report: as musl.
+  } finally {
+    if (settable) report.excludeNetwork = excluded;
+  }
+  return (platformOnce = pythonPlatform(type(), release(), machine(), 'with', glibc ? `glibc${glibc}` : ''));
 }

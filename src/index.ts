@@ -6,8 +6,8 @@ export { detect } from './detect.js';
 export type { DetectResult, DetectedSource } from './detect.js';
 export { resolveOptions, envName, CONFIG_FILE_NAME } from './options.js';
 export type { EmissionsTrackerOptions, ResolvedOptions } from './options.js';
-export { WattprintError } from './errors.js';
-export { lookupCpuTdp } from './estimate/cpu-tdp.js';
+export { WattprintError, type OptionOrigin } from './errors.js';
+export { lookupCpuTdp, cpuTdp, type CpuTdpBasis } from './estimate/cpu-tdp.js';
 export { ramPowerW, estimateDimmCount } from './estimate/ram.js';
 export { gridIntensity, offlineIntensityProvider } from './intensity/index.js';
 export {
@@ -42,6 +42,9 @@ export type {
   WattprintReport,
   WrapOptions,
 } from './inference/index.js';
+export { recordTimeline } from './exporters/timeline.js';
+export type { Timeline, TimelineOptions, TimelineSample, TimelineCalls, TimelineLine, TimelineSource } from './exporters/timeline.js';
+export type { MetricsSource } from './exporters/source.js';
 export { VERSION } from './version.js';
 export { COMPONENTS } from './types.js';
 export type {

@@ -1,8 +1,9 @@
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { WattprintError, invalidOption } from './errors.js';
-import { isKnownCountry, isKnownGcpRegion } from './intensity/index.js';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { WattprintError, invalidOption, type OptionOrigin } from './errors.js';
+import { isKnownGcpRegion } from './intensity/index.js';
+import { OPTION_NAMES, OPTION_TABLE, defaultValue, envName, kindsOf, optionDef, type Kind, type OptionDef, type OptionName } from './option-table.js';
 import type {
   EmissionsData,
   IntensityProvider,
@@ -23,7 +24,7 @@ import { editDistance } from './edit-distance.js';
 export interface EmissionsTrackerOptions {
   /** Name written to every output row. Default `'wattprint'`. */
   projectName?: string;
-  /** Default `'default'`. */
+  /** Default `'5b0fa12a-3dd7-45bb-9766-cc326314d9f1'`, CodeCarbon's default experiment id. */
   experimentId?: string;
   /** Default `'base'`; also names the task file `emissions_<experimentName>_<runId>.csv`. */
   experimentName?: string;
@@ -139,166 +140,16 @@ export interface ResolvedOptions
   origins: Record<string, 'constructor' | 'env' | 'local-config' | 'home-config' | 'default'>;
 }
 
-type Kind = 'string' | 'number' | 'boolean' | 'object' | 'function' | 'array';
+/** Every option name, in the table's order. */
+export { OPTION_NAMES, envName } from './option-table.js';
 
-interface Spec {
-  kind: Kind;
-  /** Whether the option may come from env/config files (plain data only). */
-  config: boolean;
-  check?: (value: never, name: string) => void;
-}
-
-const positive = (v: number, n: string) => {
-  if (!(v > 0) || !Number.isFinite(v)) throw invalidOption(n, `expected a finite number > 0, got ${v}`);
-};
-const nonNegative = (v: number, n: string) => {
-  if (!(v >= 0) || !Number.isFinite(v)) throw invalidOption(n, `expected a finite number ≥ 0, got ${v}`);
-};
-const nonEmpty = (v: string, n: string) => {
-  if (v.trim() === '') throw invalidOption(n, 'expected a non-empty string');
-};
-const oneOf =
-  (...allowed: string[]) =>
-  (v: string, n: string) => {
-    if (!allowed.includes(v)) throw invalidOption(n, `expected one of ${allowed.map((a) => `'${a}'`).join(', ')}, got '${v}'`);
-  };
-const isFn = (v: unknown) => typeof v === 'function';
-
-const SPECS: Record<keyof EmissionsTrackerOptions, Spec> = {
-  projectName: { kind: 'string', config: true, check: nonEmpty },
-  experimentId: { kind: 'string', config: true, check: nonEmpty },
-  experimentName: { kind: 'string', config: true, check: nonEmpty },
-  measurePowerSecs: {
-    kind: 'number',
-    config: true,
-    check: (v: number, n) => {
-      positive(v, n);
-      if (v < 0.01 || v > 86400) throw invalidOption(n, `expected seconds between 0.01 and 86400, got ${v}`);
-    },
-  },
-  outputDir: { kind: 'string', config: true, check: nonEmpty },
-  outputFile: {
-    kind: 'string',
-    config: true,
-    check: (v: string, n) => {
-      nonEmpty(v, n);
-      if (/[\\/]/.test(v)) throw invalidOption(n, `expected a file name without folders (use outputDir for the folder), got '${v}'`);
-    },
-  },
-  onCsvWrite: { kind: 'string', config: true, check: oneOf('append', 'update') },
-  saveToFile: { kind: 'boolean', config: true },
-  saveToJson: { kind: 'boolean', config: true },
-  reporters: {
-    kind: 'array',
-    config: false,
-    check: (v: unknown[], n) =>
-      v.forEach((r, i) => {
-        const rep = r as Partial<Reporter> | null;
-        if (!rep || typeof rep !== 'object' || !isFn(rep.report))
-          throw invalidOption(n, `reporters[${i}] must be an object with a report(data, context) method (see the Reporter interface)`);
-      }),
-  },
-  onReport: { kind: 'function', config: false },
-  trackingMode: { kind: 'string', config: true, check: oneOf('machine', 'process') },
-  pid: {
-    kind: 'number',
-    config: true,
-    check: (v: number, n) => {
-      if (!Number.isInteger(v) || v <= 0) throw invalidOption(n, `expected a positive integer process id, got ${v}`);
-    },
-  },
-  gpuIds: { kind: 'array', config: true },
-  countryIsoCode: {
-    kind: 'string',
-    config: true,
-    check: (v: string, n) => {
-      if (!/^[A-Za-z]{3}$/.test(v))
-        throw invalidOption(n, `expected an ISO 3166-1 alpha-3 code such as 'FRA' or 'USA', got '${v}'`);
-      if (!isKnownCountry(v.toUpperCase()))
-        throw invalidOption(n, `unknown ISO 3166-1 alpha-3 code '${v}'; use a code such as 'FRA', 'DEU', 'USA', 'IND'`);
-    },
-  },
-  region: { kind: 'string', config: true, check: nonEmpty },
-  cloudProvider: { kind: 'string', config: true, check: oneOf('gcp', 'aws', 'azure') },
-  cloudRegion: { kind: 'string', config: true, check: nonEmpty },
-  pue: {
-    kind: 'number',
-    config: true,
-    check: (v: number, n) => {
-      if (!Number.isFinite(v) || v < 1 || v > 5) throw invalidOption(n, `expected a PUE between 1 and 5 (1 = no facility overhead), got ${v}`);
-    },
-  },
-  wue: { kind: 'number', config: true, check: nonNegative },
-  forceCpuPowerW: { kind: 'number', config: true, check: positive },
-  forceRamPowerW: { kind: 'number', config: true, check: nonNegative },
-  forceCarbonIntensityGPerKWh: { kind: 'number', config: true, check: nonNegative },
-  native: { kind: 'boolean', config: true },
-  nvmlLibraryPath: { kind: 'string', config: true, check: nonEmpty },
-  sysfsRoot: { kind: 'string', config: true, check: nonEmpty },
-  procfsRoot: { kind: 'string', config: true, check: nonEmpty },
-  devRoot: { kind: 'string', config: true, check: nonEmpty },
-  sources: {
-    kind: 'object',
-    config: false,
-    check: (v: Record<string, unknown>, n) => {
-      for (const [component, list] of Object.entries(v)) {
-        if (!['cpu', 'gpu', 'ram'].includes(component))
-          throw invalidOption(n, `unknown component '${component}'; expected keys cpu, gpu, ram`);
-        if (!Array.isArray(list)) throw invalidOption(n, `sources.${component} must be an array of PowerSource`);
-        list.forEach((s: Partial<PowerSource>, i) => {
-          if (!s || !isFn(s.probe) || !isFn(s.read) || !isFn(s.start) || typeof s.id !== 'string')
-            throw invalidOption(n, `sources.${component}[${i}] is not a PowerSource (needs id, probe(), start(), read())`);
-        });
-      }
-    },
-  },
-  intensityProvider: {
-    kind: 'object',
-    config: false,
-    check: (v: Partial<IntensityProvider>, n) => {
-      if (!isFn(v.getIntensity)) throw invalidOption(n, 'expected an IntensityProvider with getIntensity(location, at)');
-    },
-  },
-  callSampleIntervalMs: {
-    kind: 'number',
-    config: true,
-    check: (v: number, n) => {
-      if (!Number.isFinite(v) || v < 1 || v > 60000) throw invalidOption(n, `expected milliseconds between 1 and 60000, got ${v}`);
-    },
-  },
-  baseline: {
-    kind: 'object',
-    config: true,
-    check: (v: { durationMs?: unknown }, n) => {
-      if (typeof v.durationMs !== 'number' || !(v.durationMs > 0) || v.durationMs > 600000)
-        throw invalidOption(n, `expected { durationMs } with 0 < durationMs ≤ 600000, got ${JSON.stringify(v)}`);
-    },
-  },
-  amortize: {
-    kind: 'object',
-    config: true,
-    check: (v: { trainingEmissionsKg?: unknown; expectedRequests?: unknown }, n) => {
-      if (typeof v.trainingEmissionsKg !== 'number' || !(v.trainingEmissionsKg >= 0) || !Number.isFinite(v.trainingEmissionsKg))
-        throw invalidOption(n, 'expected amortize.trainingEmissionsKg to be a finite number ≥ 0');
-      if (typeof v.expectedRequests !== 'number' || !Number.isInteger(v.expectedRequests) || v.expectedRequests <= 0)
-        throw invalidOption(n, 'expected amortize.expectedRequests to be a positive integer');
-    },
-  },
-  task: { kind: 'string', config: true, check: nonEmpty },
-  modality: { kind: 'string', config: true, check: nonEmpty },
-  batchSize: {
-    kind: 'number',
-    config: true,
-    check: (v: number, n) => {
-      if (!Number.isInteger(v) || v <= 0) throw invalidOption(n, `expected a positive integer, got ${v}`);
-    },
-  },
-  handleSignals: { kind: 'boolean', config: true },
-  clock: { kind: 'function', config: false },
-};
+// The interface above and the table list the same options (a compile error otherwise).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const SAME_OPTIONS: Same<keyof EmissionsTrackerOptions, OptionName> = true;
+void SAME_OPTIONS;
 
 /** CodeCarbon spellings that differ from ours by more than case. */
-const ALIASES: Record<string, keyof EmissionsTrackerOptions> = {
+const ALIASES: Record<string, OptionName> = {
   force_cpu_power: 'forceCpuPowerW',
   force_ram_power: 'forceRamPowerW',
   force_carbon_intensity_g_co2e_kwh: 'forceCarbonIntensityGPerKWh',
@@ -308,18 +159,7 @@ const ALIASES: Record<string, keyof EmissionsTrackerOptions> = {
   output_handlers: 'reporters',
 };
 
-export const OPTION_NAMES = Object.keys(SPECS) as Array<keyof EmissionsTrackerOptions>;
-
 const camel = (s: string) => s.replace(/[_-]+([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase());
-const snakeUpper = (s: string) =>
-  s
-    .replace('KWh', 'Kwh')
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .replace(/([A-Z])([A-Z][a-z])/g, '$1_$2')
-    .toUpperCase();
-
-/** The environment variable name of an option: `measurePowerSecs` → `WATTPRINT_MEASURE_POWER_SECS`. */
-export const envName = (option: string) => `WATTPRINT_${snakeUpper(option)}`;
 
 /** The option a misspelt name most likely means, if any. */
 export function suggestOption(name: string): string | undefined {
@@ -337,62 +177,80 @@ export function suggestOption(name: string): string | undefined {
   return bestD <= Math.max(2, Math.floor(lower.length / 4)) ? best : undefined;
 }
 
-function unknownOption(name: string, where: string): WattprintError {
+const where = (origin: OptionOrigin): string =>
+  origin.kind === 'constructor' ? '' : origin.kind === 'env' ? ' in the environment' : ` in ${origin.path}`;
+
+function unknownOption(name: string, origin: OptionOrigin): WattprintError {
   const hint = suggestOption(name.startsWith('WATTPRINT_') ? name.slice(10).toLowerCase() : name);
   return new WattprintError(
     'UNKNOWN_OPTION',
-    `Unknown option \`${name}\`${where}${hint ? `; did you mean \`${hint}\`?` : ''} (options are camelCase, see docs/api.md)`,
-    { option: name },
+    `Unknown option \`${name}\`${where(origin)}${hint ? `; did you mean \`${hint}\`?` : ''} (options are camelCase, see docs/api.md)`,
+    { option: name, origin, reason: hint ? `did you mean \`${hint}\`?` : 'not an option (see docs/api.md)' },
   );
 }
 
-function coerce(name: string, spec: Spec, raw: unknown, from: string): unknown {
-  if (typeof raw !== 'string' || spec.kind === 'string') return raw;
+/** Parses the text of a variable (or a string in a config file) into the option's kind. */
+function coerce(def: OptionDef, raw: unknown): { value: unknown } | { problem: string } {
+  const kinds = kindsOf(def);
+  if (typeof raw !== 'string' || kinds[0] === 'string') return { value: raw };
+  const parsed = parseAs(kinds[0]!, raw);
+  // Text that is not the first kind stays text where text is accepted (`native: '/opt/w.node'`).
+  return 'problem' in parsed && kinds.includes('string') ? { value: raw } : parsed;
+}
+
+function parseAs(kind: Kind, raw: string): { value: unknown } | { problem: string } {
   const s = raw.trim();
-  switch (spec.kind) {
+  switch (kind) {
     case 'number': {
       const n = Number(s);
-      if (s === '' || Number.isNaN(n)) throw invalidOption(name, `expected a number${from}, got '${raw}'`);
-      return n;
+      return s === '' || Number.isNaN(n) ? { problem: `expected a number, got '${raw}'` } : { value: n };
     }
     case 'boolean':
-      if (/^(true|1|yes|on)$/i.test(s)) return true;
-      if (/^(false|0|no|off)$/i.test(s)) return false;
-      throw invalidOption(name, `expected true or false${from}, got '${raw}'`);
+      if (/^(true|1|yes|on)$/i.test(s)) return { value: true };
+      if (/^(false|0|no|off)$/i.test(s)) return { value: false };
+      return { problem: `expected true or false, got '${raw}'` };
     case 'array':
-      return s === '' ? [] : s.split(',').map((x) => x.trim()).filter(Boolean);
+      return { value: s === '' ? [] : s.split(',').map((x) => x.trim()).filter(Boolean) };
     case 'object':
       try {
-        return JSON.parse(s);
+        return { value: JSON.parse(s) };
       } catch {
-        throw invalidOption(name, `expected a JSON object${from}, got '${raw}'`);
+        return { problem: `expected a JSON object, got '${raw}'` };
       }
     default:
-      return raw;
+      return { value: raw };
   }
 }
 
-function checkValue(name: keyof EmissionsTrackerOptions, value: unknown, from: string): unknown {
-  const spec = SPECS[name];
-  // `native` also accepts a path to the .node file.
-  if (name === 'native' && typeof value === 'string' && !/^(true|false|1|0|yes|no|on|off)$/i.test(value.trim())) {
-    nonEmpty(value, name);
-    return value;
-  }
-  const v = coerce(name, spec, value, from);
-  const ok =
-    spec.kind === 'array'
-      ? Array.isArray(v)
-      : spec.kind === 'object'
-        ? typeof v === 'object' && v !== null && !Array.isArray(v)
-        : typeof v === spec.kind;
-  if (!ok) {
-    const got = v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
-    throw invalidOption(name, `expected ${spec.kind === 'array' ? 'an array' : `a ${spec.kind}`}${from}, got ${got}`);
-  }
-  spec.check?.(v as never, name);
+function typeOf(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
+}
+
+/** Validates one value against the table; returns it coerced, or throws naming option and origin. */
+function checkValue(name: OptionName, raw: unknown, origin: OptionOrigin): unknown {
+  const def = optionDef(name);
+  const c = coerce(def, raw);
+  if ('problem' in c) throw invalidOption(name, c.problem, origin);
+  const v = c.value;
+  const kinds = kindsOf(def);
+  const is = (k: Kind) => (k === 'array' ? Array.isArray(v) : k === 'object' ? typeof v === 'object' && v !== null && !Array.isArray(v) : typeof v === k);
+  if (!kinds.some(is))
+    throw invalidOption(name, `expected ${kinds.map((k) => (k === 'array' ? 'an array' : `a ${k}`)).join(' or ')}, got ${typeOf(v)}`, origin);
+  if (def.choices && !def.choices.includes(v as string))
+    throw invalidOption(name, `expected one of ${def.choices.map((a) => `'${a}'`).join(', ')}, got '${String(v)}'`, origin);
+  const problem = def.check?.(v as never);
+  if (problem) throw invalidOption(name, problem, origin);
   return v;
 }
+export const CONFIG_FILE_NAME = '.wattprint.json';
+
+export interface ResolveContext {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  home?: string;
+}
+
+type OriginName = ResolvedOptions['origins'][string];
 
 /** Reads a JSON config file; a missing file is `undefined`, a malformed one an error that names it. */
 function readConfigFile(path: string): Record<string, unknown> | undefined {
@@ -413,18 +271,42 @@ function readConfigFile(path: string): Record<string, unknown> | undefined {
   return parsed as Record<string, unknown>;
 }
 
-export const CONFIG_FILE_NAME = '.wattprint.json';
+/**
+ * The real path of `p`: its deepest existing ancestor with symbolic links resolved, then the rest.
+ * A folder that does not exist yet under a link still lands where the link points.
+ */
+function realOrSelf(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    const parent = dirname(p);
+    return parent === p ? p : join(realOrSelf(parent), basename(p));
+  }
+}
 
-export interface ResolveContext {
-  env?: NodeJS.ProcessEnv;
-  cwd?: string;
-  home?: string;
+/**
+ * What a project-local `.wattprint.json` may not set: it comes with the folder (a cloned
+ * repository), so it must not choose a library to load, the roots wattprint reads hardware
+ * from, or a file outside the working folder to write.
+ */
+function untrustedLocal(name: OptionName, value: unknown, cwd: string): string | undefined {
+  const fix = `set it in the constructor, with the ${envName(name)} variable, a CLI flag or ~/${CONFIG_FILE_NAME}`;
+  if (optionDef(name).from === 'trusted') return `a project-local config file may not set library or root paths; ${fix}`;
+  if (name === 'native' && typeof value === 'string') return `a project-local config file may not choose the addon to load; ${fix}`;
+  if (name === 'outputDir') {
+    const dir = realOrSelf(resolve(cwd, value as string));
+    const rel = relative(realOrSelf(cwd), dir);
+    if (rel.startsWith('..') || isAbsolute(rel))
+      return `a project-local config file may only write inside the working folder, got '${String(value)}'; ${fix}`;
+  }
+  return undefined;
 }
 
 /**
  * Merges constructor options, `WATTPRINT_*` variables and config files, validates every value and
- * applies defaults. Throws {@link WattprintError} (`INVALID_OPTION`, `UNKNOWN_OPTION`, `OUTPUT_DIR`,
- * `CONFIG_FILE`) naming the option and the accepted values.
+ * applies defaults from the options table. Throws {@link WattprintError} (`INVALID_OPTION`,
+ * `UNKNOWN_OPTION`, `UNTRUSTED_OPTION`, `OUTPUT_DIR`, `CONFIG_FILE`) with `option`, `origin` and
+ * `reason` set.
  */
 export function resolveOptions(options: EmissionsTrackerOptions = {}, ctx: ResolveContext = {}): ResolvedOptions {
   if (typeof options !== 'object' || options === null || Array.isArray(options))
@@ -435,119 +317,90 @@ export function resolveOptions(options: EmissionsTrackerOptions = {}, ctx: Resol
 
   const merged: Record<string, unknown> = {};
   const origins: ResolvedOptions['origins'] = {};
-  const layer = (values: Record<string, unknown>, origin: ResolvedOptions['origins'][string], from: string) => {
+  const sourceOf: Record<string, OptionOrigin> = {};
+  const layer = (values: Record<string, unknown>, originName: OriginName, originOf: (name: string) => OptionOrigin) => {
     for (const [key, raw] of Object.entries(values)) {
       if (raw === undefined) continue;
-      if (!(key in SPECS)) throw unknownOption(key, from);
-      const name = key as keyof EmissionsTrackerOptions;
-      if (origin !== 'constructor' && !SPECS[name].config)
-        throw invalidOption(name, `cannot be set${from}; pass it to the constructor`);
-      merged[name] = checkValue(name, raw, from);
-      origins[name] = origin;
+      const origin = originOf(key);
+      if (!Object.hasOwn(OPTION_TABLE, key)) throw unknownOption(origin.kind === 'env' ? origin.variable : key, origin);
+      const name = key as OptionName;
+      if (origin.kind !== 'constructor' && optionDef(name).from === 'constructor')
+        throw invalidOption(name, 'cannot be set outside code; pass it to the constructor', origin);
+      const value = checkValue(name, raw, origin);
+      if (originName === 'local-config') {
+        const problem = untrustedLocal(name, value, cwd);
+        if (problem) throw invalidOption(name, problem, origin, 'UNTRUSTED_OPTION');
+      }
+      merged[name] = value;
+      origins[name] = originName;
+      sourceOf[name] = origin;
     }
   };
 
   const homePath = join(home, CONFIG_FILE_NAME);
   const localPath = join(cwd, CONFIG_FILE_NAME);
   const homeCfg = readConfigFile(homePath);
-  if (homeCfg) layer(homeCfg, 'home-config', ` in ${homePath}`);
+  if (homeCfg) layer(homeCfg, 'home-config', () => ({ kind: 'config-file', path: homePath, scope: 'home' }));
   if (localPath !== homePath) {
     const localCfg = readConfigFile(localPath);
-    if (localCfg) layer(localCfg, 'local-config', ` in ${localPath}`);
+    if (localCfg) layer(localCfg, 'local-config', () => ({ kind: 'config-file', path: localPath, scope: 'local' }));
   }
   const fromEnv: Record<string, unknown> = {};
+  const variableOf: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
     if (!key.startsWith('WATTPRINT_') || value === undefined) continue;
     const name = OPTION_NAMES.find((o) => envName(o) === key);
-    if (name) fromEnv[name] = value;
+    if (name) {
+      fromEnv[name] = value;
+      variableOf[name] = key;
+    }
     // Other WATTPRINT_* variables may belong to the host's own tooling; only a near-miss of an
     // option name is an error (a typo would otherwise be silently ignored).
-    else if (suggestOption(key.slice('WATTPRINT_'.length).toLowerCase())) throw unknownOption(key, ' in the environment');
+    else if (suggestOption(key.slice('WATTPRINT_'.length).toLowerCase())) throw unknownOption(key, { kind: 'env', variable: key });
   }
-  layer(fromEnv, 'env', ' in the environment');
-  layer(options as Record<string, unknown>, 'constructor', '');
+  layer(fromEnv, 'env', (name) => ({ kind: 'env', variable: variableOf[name]! }));
+  layer(options as Record<string, unknown>, 'constructor', () => ({ kind: 'constructor' }));
 
-  const pick = <K extends keyof EmissionsTrackerOptions>(k: K, def: NonNullable<EmissionsTrackerOptions[K]>) => {
-    if (merged[k] === undefined) {
-      origins[k] = 'default';
-      return def;
+  const resolved: Record<string, unknown> = { origins };
+  for (const name of OPTION_NAMES) {
+    if (merged[name] !== undefined) resolved[name] = merged[name];
+    else {
+      const d = defaultValue(name);
+      if (d !== undefined) {
+        resolved[name] = d;
+        origins[name] = 'default';
+      }
     }
-    return merged[k] as NonNullable<EmissionsTrackerOptions[K]>;
-  };
-
-  const resolved: ResolvedOptions = {
-    projectName: pick('projectName', 'wattprint'),
-    experimentId: pick('experimentId', 'default'),
-    experimentName: pick('experimentName', 'base'),
-    measurePowerSecs: pick('measurePowerSecs', 15),
-    outputDir: resolve(cwd, pick('outputDir', '.')),
-    outputFile: pick('outputFile', 'emissions.csv'),
-    onCsvWrite: pick('onCsvWrite', 'append'),
-    saveToFile: pick('saveToFile', true),
-    saveToJson: pick('saveToJson', false),
-    reporters: pick('reporters', []),
-    trackingMode: pick('trackingMode', 'machine'),
-    pid: pick('pid', process.pid),
-    native: pick('native', true),
-    nvmlLibraryPath: pick('nvmlLibraryPath', 'libnvidia-ml.so.1'),
-    sysfsRoot: pick('sysfsRoot', '/sys'),
-    procfsRoot: pick('procfsRoot', '/proc'),
-    devRoot: pick('devRoot', '/dev'),
-    pue: pick('pue', 1),
-    wue: pick('wue', 0),
-    callSampleIntervalMs: pick('callSampleIntervalMs', 100),
-    handleSignals: pick('handleSignals', true),
-    clock: pick('clock', () => performance.now()),
-    origins,
-  };
-  for (const k of [
-    'region',
-    'cloudProvider',
-    'cloudRegion',
-    'forceCpuPowerW',
-    'forceRamPowerW',
-    'forceCarbonIntensityGPerKWh',
-    'onReport',
-    'sources',
-    'intensityProvider',
-    'baseline',
-    'amortize',
-    'task',
-    'modality',
-    'batchSize',
-  ] as const) {
-    if (merged[k] !== undefined) (resolved as unknown as Record<string, unknown>)[k] = merged[k];
   }
-  if (typeof merged.countryIsoCode === 'string') resolved.countryIsoCode = merged.countryIsoCode.toUpperCase();
-  if (merged.gpuIds !== undefined) resolved.gpuIds = (merged.gpuIds as Array<string | number>).map((g) => String(g).trim());
-  if (resolved.cloudProvider === 'gcp') {
-    if (!resolved.cloudRegion)
-      throw invalidOption('cloudRegion', "is required with cloudProvider 'gcp', e.g. 'europe-west1'");
-    if (!isKnownGcpRegion(resolved.cloudRegion))
-      throw invalidOption('cloudRegion', `unknown GCP region '${resolved.cloudRegion}'; use a region id such as 'europe-west1' or 'us-central1'`);
-  } else if (resolved.cloudRegion && !resolved.cloudProvider) {
-    throw invalidOption('cloudRegion', "needs cloudProvider ('gcp', 'aws' or 'azure')");
+  const out = resolved as unknown as ResolvedOptions;
+  out.outputDir = resolve(cwd, out.outputDir);
+  if (out.countryIsoCode !== undefined) out.countryIsoCode = out.countryIsoCode.toUpperCase();
+  if (merged.gpuIds !== undefined) out.gpuIds = (merged.gpuIds as Array<string | number>).map((g) => String(g).trim());
+  const originOf = (name: OptionName): OptionOrigin => sourceOf[name] ?? { kind: 'constructor' };
+  if (out.cloudProvider === 'gcp') {
+    if (!out.cloudRegion)
+      throw invalidOption('cloudRegion', "is required with cloudProvider 'gcp', e.g. 'europe-west1'", originOf('cloudProvider'));
+    if (!isKnownGcpRegion(out.cloudRegion))
+      throw invalidOption('cloudRegion', `unknown GCP region '${out.cloudRegion}'; use a region id such as 'europe-west1' or 'us-central1'`, originOf('cloudRegion'));
+  } else if (out.cloudRegion && !out.cloudProvider) {
+    throw invalidOption('cloudRegion', "needs cloudProvider ('gcp', 'aws' or 'azure')", originOf('cloudRegion'));
   }
-  if (resolved.saveToFile || resolved.saveToJson) checkOutputDir(resolved.outputDir);
-  return resolved;
+  if (out.saveToFile || out.saveToJson) checkOutputDir(out.outputDir, originOf('outputDir'));
+  return out;
 }
 
-function checkOutputDir(dir: string): void {
+function checkOutputDir(dir: string, origin: OptionOrigin): void {
+  const fail = (reason: string) => invalidOption('outputDir', reason, origin, 'OUTPUT_DIR');
   let isDir = false;
   try {
     isDir = statSync(dir).isDirectory();
   } catch {
-    throw new WattprintError('OUTPUT_DIR', `Invalid option \`outputDir\`: folder '${dir}' does not exist; create it or set outputDir to an existing folder`, {
-      option: 'outputDir',
-    });
+    throw fail(`folder '${dir}' does not exist; create it or set outputDir to an existing folder`);
   }
-  if (!isDir)
-    throw new WattprintError('OUTPUT_DIR', `Invalid option \`outputDir\`: '${dir}' is not a folder`, { option: 'outputDir' });
+  if (!isDir) throw fail(`'${dir}' is not a folder`);
   try {
     accessSync(dir, constants.W_OK);
   } catch {
-    throw new WattprintError('OUTPUT_DIR', `Invalid option \`outputDir\`: folder '${dir}' is not writable; fix its permissions or choose another folder`, {
-      option: 'outputDir',
-    });
+    throw fail(`folder '${dir}' is not writable; fix its permissions or choose another folder`);
   }
 }

@@ -5,7 +5,7 @@ import { describeHardware, type HardwareInfo } from './hardware.js';
 import { onProcessEnd } from './exit-hooks.js';
 import { CallTracker, type Baseline, type CallRecord, type CallStats, type LabelValue, type WattprintReport, type WrapOptions } from './inference/index.js';
 import { intensityProviderFor, locationOf } from './intensity/for-options.js';
-import { WORLD_AVERAGE_G_PER_KWH } from './intensity/index.js';
+import { countryName, WORLD_AVERAGE_G_PER_KWH } from './intensity/index.js';
 import { resolveOptions, type EmissionsTrackerOptions, type ResolvedOptions } from './options.js';
 import { callbackReporter, csvReporter, jsonReporter } from './reporters/index.js';
 import { selectSources, type Selection } from './sources/select.js';
@@ -24,8 +24,10 @@ import {
   type PowerSource,
   type ReportContext,
   type Reporter,
+  type TrackerSnapshot,
   type WattprintWarning,
 } from './types.js';
+import { buildSnapshot, emptyLedgers, minPowerWindowMs, recordDevices, recordInterval } from './tracker/snapshot.js';
 import { VERSION } from './version.js';
 import type { LlmCallRecord } from './llm/types.js';
 import { J_PER_KWH, BYTES_PER_GIB } from './units.js';
@@ -91,16 +93,21 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
   private readonly intensity: IntensityProvider;
   private readonly location: Location;
   private startMs = 0;
+  private startedAtWallMs = 0;
   private lastSampleMs = 0;
+  private lastIntervalS = 0;
+  private readonly ledgers = emptyLedgers();
+  private snapshotCache?: TrackerSnapshot;
   private readonly lastEnergyJ: Record<Component, number> = { cpu: 0, gpu: 0, ram: 0 };
   private totals: Totals = zeroTotals();
   private lastIntensity?: IntensityValue;
   private readonly tasks = new Map<string, { startMs: number; totals: Totals; util: Record<string, Mean> }>();
-  private readonly util: Record<'cpu' | 'gpu' | 'ram' | 'ramUsed', Mean> = {
+  private readonly util: Record<'cpu' | 'gpu' | 'ram' | 'ramUsed' | 'ramInUse', Mean> = {
     cpu: { sum: 0, n: 0 },
     gpu: { sum: 0, n: 0 },
     ram: { sum: 0, n: 0 },
     ramUsed: { sum: 0, n: 0 },
+    ramInUse: { sum: 0, n: 0 },
   };
   private lastUtilMs = -Infinity;
   private lastCpuTimes?: CpuTimes;
@@ -164,7 +171,10 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       }
     }
     this.startMs = this.lastSampleMs = now;
+    this.startedAtWallMs = Date.now();
+    for (const c of COMPONENTS) this.ledgers[c].devicesAtMs = this.ledgers[c].windowDevicesAtMs = now;
     this.state = 'running';
+    this.snapshotCache = undefined;
     try {
       this.intensity.start?.();
     } catch (e) {
@@ -179,6 +189,50 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     this.schedule();
     this.installExitHooks();
     this.calls.start();
+  }
+
+  /**
+   * The cumulative state at the last sample: energy per component and device, emissions, power of
+   * the last interval, intensity, and per-handler call counts. Cheap and side-effect free (it never
+   * samples; the same object is returned until the next sample), so exporters and status lines may
+   * call it as often as they like.
+   */
+  snapshot(): TrackerSnapshot {
+    this.snapshotCache ??= buildSnapshot({
+      projectName: this.options.projectName,
+      runId: this.runId,
+      running: this.state === 'running',
+      trackingMode: this.options.trackingMode,
+      pue: this.options.pue,
+      startedAtMs: this.startedAtWallMs,
+      durationMs: this.lastSampleMs - this.startMs,
+      lastIntervalS: this.lastIntervalS,
+      ledgers: this.ledgers,
+      sources: this.selection?.sources ?? {},
+      devices: {
+        cpu: this.probedDevices('cpu'),
+        gpu: this.probedDevices('gpu'),
+        ram: this.probedDevices('ram'),
+      },
+      intensity: this.lastIntensity,
+      callNames: this.calls.callNames(),
+      callStats: (name) => this.calls.callStats(name),
+    });
+    return this.snapshotCache;
+  }
+
+  private probedDevices(c: Component) {
+    const probe = this.selection?.probes[c];
+    return probe?.ok ? probe.devices : [];
+  }
+
+  /**
+   * Samples every source now (instead of waiting for the timer) and emits 'measurement'. Returns the
+   * interval, or undefined when the tracker is not running. For live displays that want fresher
+   * figures than `measurePowerSecs` gives; the timer keeps its own schedule.
+   */
+  sample(): Measurement | undefined {
+    return this.sampleNow();
   }
 
   /** Hardware found at `start()` (CPU, RAM, tracked GPUs). */
@@ -228,7 +282,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     this.assertStarted('flush');
     if (this.state === 'stopped') return this.finalData!;
     this.sampleNow();
-    const data = this.snapshot();
+    const data = this.cumulativeData();
     await Promise.all(this.callReporters(data, 'flush'));
     return data;
   }
@@ -323,7 +377,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
 
   /** @internal Cumulative totals so far, without reporting. */
   _snapshot(): EmissionsData {
-    return this.snapshot();
+    return this.cumulativeData();
   }
 
   /** @internal The grid intensity in force. */
@@ -364,13 +418,13 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     if (this.state !== 'running' || this.sampling) return undefined;
     this.sampling = true;
     try {
-      return this.sample();
+      return this.takeSample();
     } finally {
       this.sampling = false;
     }
   }
 
-  private sample(): Measurement {
+  private takeSample(): Measurement {
     const sel = this.selection!;
     const pue = this.options.pue;
     const endMs = this.options.clock();
@@ -379,10 +433,13 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     for (const c of COMPONENTS) {
       const s = sel.sources[c];
       if (!s) continue;
+      const ledger = this.ledgers[c];
+      ledger.lastDeltaJ = 0;
       let energyJ: number;
       try {
         const r = s.read();
         energyJ = r.energyJ;
+        if (r.devicesJ) recordDevices(ledger, r.devicesJ, endMs, minPowerWindowMs(this.options.measurePowerSecs));
         if (c === 'gpu' && r.utilizationPercent !== undefined) {
           this.util.gpu.sum += r.utilizationPercent;
           this.util.gpu.n++;
@@ -400,9 +457,12 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
         });
       } else {
         deltaJ[c] = d * pue;
+        ledger.lastDeltaJ = d;
+        ledger.energyJ += d;
       }
       if (Number.isFinite(energyJ)) this.lastEnergyJ[c] = energyJ;
     }
+    for (const c of COMPONENTS) if (sel.sources[c]) recordInterval(this.ledgers[c], this.ledgers[c].lastDeltaJ, endMs - startMs, minPowerWindowMs(this.options.measurePowerSecs));
     const intensity = this.currentIntensity();
     const energyJ = deltaJ.cpu + deltaJ.gpu + deltaJ.ram;
     const kWh = energyJ / J_PER_KWH;
@@ -413,7 +473,10 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     t.energyJ.ram += deltaJ.ram;
     t.emissionsKg += emissionsKg;
     t.waterL += kWh * this.options.wue;
+    for (const c of COMPONENTS) this.ledgers[c].emissionsG += (deltaJ[c] / J_PER_KWH) * intensity.gPerKWh;
     this.lastSampleMs = endMs;
+    this.lastIntervalS = (endMs - startMs) / 1000;
+    this.snapshotCache = undefined;
     this.sampleUtilization(endMs, false);
     const durationS = (endMs - startMs) / 1000;
     const powerW = (j: number) => (durationS > 0 ? j / durationS : 0);
@@ -475,14 +538,16 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       const used = mem.totalBytes - mem.availableBytes;
       this.util.ram.sum += (100 * used) / mem.totalBytes;
       this.util.ram.n++;
-      this.util.ramUsed.sum += used / BYTES_PER_GIB;
+      this.util.ramUsed.sum += mem.usedBytes / BYTES_PER_GIB;
       this.util.ramUsed.n++;
+      this.util.ramInUse.sum += used / BYTES_PER_GIB;
+      this.util.ramInUse.n++;
     }
   }
 
   // ---- results -----------------------------------------------------------------------------
 
-  private snapshot(): EmissionsData {
+  private cumulativeData(): EmissionsData {
     return this.buildData(this.lastSampleMs - this.startMs, this.totals, undefined, this.util);
   }
 
@@ -526,13 +591,14 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       ramEnergyKWh: kWh(t.energyJ.ram),
       energyConsumedKWh: kWh(totalJ),
       waterConsumedL: t.waterL,
-      countryName: intensity.countryName ?? '',
+      // A provider without location fields (a forced intensity): the names CodeCarbon writes for the options.
+      countryName: intensity.countryName ?? (o.countryIsoCode ? countryName(o.countryIsoCode) : undefined) ?? '',
       countryIsoCode: intensity.countryIsoCode ?? o.countryIsoCode ?? '',
-      region: intensity.region ?? o.region ?? '',
+      region: intensity.region ?? o.region?.toLowerCase() ?? '',
       cloudProvider: o.cloudProvider ?? '',
       cloudRegion: o.cloudRegion ?? '',
       os: hw.os,
-      nodeVersion: process.version,
+      nodeVersion: process.versions.node,
       trackerVersion: `wattprint ${VERSION}`,
       cpuCount: hw.cpuCount,
       cpuModel: hw.cpuModel,
@@ -544,6 +610,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       gpuUtilizationPercent: mean(util.gpu!),
       ramUtilizationPercent: mean(util.ram!),
       ramUsedGB: mean(util.ramUsed!),
+      ramInUseGB: mean(util.ramInUse!),
       onCloud: o.cloudProvider ? 'Y' : 'N',
       pue: o.pue,
       wue: o.wue,
@@ -582,8 +649,9 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     this.timer = undefined;
     this.removeExitHooks();
     this.calls.stop();
-    const data = this.snapshot();
+    const data = this.cumulativeData();
     this.finalData = data;
+    this.snapshotCache = undefined;
     const pending = this.callReporters(data, 'stop');
     const withReport = this.reporters.filter((r) => typeof r.writeReport === 'function');
     if (withReport.length) {

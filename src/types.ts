@@ -212,7 +212,7 @@ export interface EmissionsData {
   readonly cloudProvider: string;
   readonly cloudRegion: string;
   readonly os: string;
-  /** Node.js version (written to CodeCarbon's `python_version` column). */
+  /** Node.js version without the `v`, e.g. `'20.20.2'` (written to CodeCarbon's `python_version` column, which holds e.g. `'3.12.3'`). */
   readonly nodeVersion: string;
   /** `wattprint <version>` (written to `codecarbon_version`). */
   readonly trackerVersion: string;
@@ -229,8 +229,10 @@ export interface EmissionsData {
   readonly cpuUtilizationPercent: number;
   readonly gpuUtilizationPercent: number;
   readonly ramUtilizationPercent: number;
-  /** GiB. */
+  /** GiB, mean: psutil's `used` (total − free − buffers − cache), as CodeCarbon's `ram_used_gb`. */
   readonly ramUsedGB: number;
+  /** GiB, mean: total − available (`MemAvailable`), the memory new work cannot have. JSON only. */
+  readonly ramInUseGB?: number;
   readonly onCloud: 'Y' | 'N';
   readonly pue: number;
   readonly wue: number;
@@ -298,7 +300,7 @@ export interface DeviceSnapshot {
   readonly name: string;
   /** Device energy since `start()`, before PUE; `undefined` where the source gives no per-device split. */
   readonly energyJ?: number;
-  /** Mean power over the last sampling interval, before PUE. */
+  /** Mean power over the last sampling window (as {@link ComponentSnapshot.powerW}), before PUE. */
   readonly powerW?: number;
 }
 
@@ -311,7 +313,11 @@ export interface ComponentSnapshot {
   readonly scope: TrackingMode;
   /** Energy since `start()`, before PUE. */
   readonly energyJ: number;
-  /** Mean power over the last sampling interval, before PUE (0 before the first interval). */
+  /**
+   * Mean power over the last sampling interval, before PUE (0 before the first interval); an
+   * interval shorter than min(1 s, half `measurePowerSecs`), e.g. a `flush()` just after a timer
+   * sample, extends the window instead of replacing it.
+   */
   readonly powerW: number;
   /** Emissions since `start()`: each interval's energy × PUE × the intensity in force then. */
   readonly emissionsG: number;
@@ -321,7 +327,7 @@ export interface ComponentSnapshot {
 /** Per wrapped handler, cumulative since `start()`, in a {@link TrackerSnapshot}. */
 export interface CallsSnapshot {
   readonly name: string;
-  /** Ended calls by outcome. */
+  /** Ended calls by outcome; `aborted` counts abandoned streams and calls still in flight at stop. */
   readonly ok: number;
   readonly error: number;
   readonly aborted: number;

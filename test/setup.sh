@@ -15,3 +15,13 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+
+# --- fleet (issue 12): a real Prometheus server for test/exporters/prometheus-server.test.ts ---
+if ! command -v prometheus >/dev/null 2>&1; then
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  echo "test/setup.sh: installing prometheus"
+  # Update the package lists only when they do not know the package yet.
+  apt-cache show prometheus >/dev/null 2>&1 || $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi

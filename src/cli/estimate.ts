@@ -1,4 +1,4 @@
-import { lookupCpuTdp, DEFAULT_W_PER_THREAD } from '../estimate/cpu-tdp.js';
+import { cpuTdp, DEFAULT_W_PER_THREAD } from '../estimate/cpu-tdp.js';
 import { gridIntensity } from '../intensity/index.js';
 import type { Location } from '../types.js';
 import { CliError, EXIT } from './exit.js';
@@ -83,25 +83,28 @@ export function estimate(flags: EstimateFlags): EstimateResult {
   if (flags.cpuPowerW !== undefined) {
     cpu = { powerW: flags.cpuPowerW, basis: 'given with --cpu-power-w', ...(flags.cpu ? { model: flags.cpu } : {}) };
     assumptions.push(`CPU: ${flags.cpuPowerW} W (given with --cpu-power-w)`);
-  } else if (flags.cpu !== undefined) {
-    const match = lookupCpuTdp(flags.cpu);
-    if (match) {
-      cpu = { powerW: match.tdpW, basis: `TDP of '${match.name}' in CodeCarbon's cpu_power.csv (${match.match} match)`, model: flags.cpu, matchedName: match.name };
+  } else if (flags.cpu !== undefined || flags.cpuThreads !== undefined) {
+    // The library's rule (table TDP, else 4 W per thread), for one socket: the flags name one CPU model.
+    const basis = cpuTdp({ model: flags.cpu ?? '', threads: flags.cpuThreads ?? 0, sockets: 1 });
+    const model = flags.cpu !== undefined ? { model: flags.cpu } : {};
+    if (basis.source === 'table') {
+      const match = basis.match!;
+      cpu = { powerW: basis.tdpW, basis: `TDP of '${match.name}' in CodeCarbon's cpu_power.csv (${match.match} match)`, ...model, matchedName: match.name };
       assumptions.push(
-        `CPU: ${match.tdpW} W, the TDP of '${match.name}' (CodeCarbon cpu_power.csv, ${match.match} match); the whole package at full load, as CodeCarbon's load model gives at 100 % load` +
+        `CPU: ${basis.tdpW} W, the TDP of '${match.name}' (CodeCarbon cpu_power.csv, ${match.match} match); the whole package at full load, as CodeCarbon's load model gives at 100 % load` +
           (flags.cpuThreads !== undefined ? `; --cpu-threads ${flags.cpuThreads} is not used for a known model (the table has no thread counts)` : ''),
       );
-    } else if (flags.cpuThreads !== undefined) {
-      const w = DEFAULT_W_PER_THREAD * flags.cpuThreads;
-      cpu = { powerW: w, basis: `${DEFAULT_W_PER_THREAD} W per thread × ${flags.cpuThreads} threads (model not in the table)`, model: flags.cpu, threads: flags.cpuThreads };
-      assumptions.push(`CPU: '${flags.cpu}' is not in CodeCarbon's cpu_power.csv; ${DEFAULT_W_PER_THREAD} W per thread × ${flags.cpuThreads} = ${w} W (CodeCarbon's fallback)`);
-    } else {
+    } else if (flags.cpuThreads === undefined) {
       throw new CliError(`unknown CPU model '${flags.cpu}' (not in CodeCarbon's cpu_power.csv); add --cpu-threads <n> for ${DEFAULT_W_PER_THREAD} W per thread, or --cpu-power-w <W>`);
+    } else {
+      const rule = `${DEFAULT_W_PER_THREAD} W per thread × ${flags.cpuThreads} threads`;
+      cpu = { powerW: basis.tdpW, basis: flags.cpu !== undefined ? `${rule} (model not in the table)` : rule, ...model, threads: flags.cpuThreads };
+      assumptions.push(
+        flags.cpu !== undefined
+          ? `CPU: '${flags.cpu}' is not in CodeCarbon's cpu_power.csv; ${rule} = ${basis.tdpW} W (CodeCarbon's fallback)`
+          : `CPU: ${rule} = ${basis.tdpW} W (CodeCarbon's fallback for an unknown model)`,
+      );
     }
-  } else if (flags.cpuThreads !== undefined) {
-    const w = DEFAULT_W_PER_THREAD * flags.cpuThreads;
-    cpu = { powerW: w, basis: `${DEFAULT_W_PER_THREAD} W per thread × ${flags.cpuThreads} threads`, threads: flags.cpuThreads };
-    assumptions.push(`CPU: ${DEFAULT_W_PER_THREAD} W per thread × ${flags.cpuThreads} threads = ${w} W (CodeCarbon's fallback for an unknown model)`);
   } else {
     assumptions.push('CPU: not included (add --cpu <model> or --cpu-threads <n>)');
   }
@@ -121,7 +124,7 @@ export function estimate(flags: EstimateFlags): EstimateResult {
       if (flags.region !== undefined) loc.cloudRegion = flags.region;
     } else if (flags.region !== undefined) loc.region = flags.region;
     const v = gridIntensity(loc as Location);
-    const place = [v.countryName, v.region].filter(Boolean).join(', ');
+    const place = [v.countryName, v.region || v.city].filter(Boolean).join(', ');
     intensity = {
       gPerKWh: v.gPerKWh,
       source: v.source,

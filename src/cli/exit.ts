@@ -25,7 +25,7 @@ export class CliError extends Error {
 }
 
 /** Option and configuration errors of the library are usage errors (exit 2); others are failures. */
-const USAGE_CODES = new Set(['INVALID_OPTION', 'UNKNOWN_OPTION', 'OUTPUT_DIR', 'CONFIG_FILE']);
+const USAGE_CODES = new Set(['INVALID_OPTION', 'UNKNOWN_OPTION', 'UNTRUSTED_OPTION', 'OUTPUT_DIR', 'CONFIG_FILE']);
 
 export function exitCodeOf(error: unknown): number {
   if (error instanceof CliError) return error.exitCode;

@@ -1,8 +1,10 @@
+import { recordTimeline } from '../exporters/timeline.js';
 import type { EmissionsTrackerOptions } from '../options.js';
 import type { EmissionsData, WattprintWarning } from '../types.js';
-import { oneLine } from './exit.js';
+import { CliError, oneLine } from './exit.js';
 import { formatEnergyKWh, formatMassKg, formatPowerW, sig } from './format.js';
 import type { CliIO } from './io.js';
+import { serveMetrics, type MetricsServer } from './metrics-server.js';
 import { createTracker, outputFiles } from './run.js';
 import { formatResult } from './summary.js';
 import { J_PER_KWH } from '../units.js';
@@ -13,6 +15,12 @@ export interface MonitorFlags {
   /** Stop by itself after this many seconds. */
   duration?: number;
   quiet?: boolean;
+  /** Serve Prometheus metrics on this port (0: any free port). */
+  prometheus?: number;
+  /** Address of the metrics endpoint, default 127.0.0.1. */
+  host?: string;
+  /** Append one JSON line per sample to this file. */
+  timeline?: string;
 }
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -41,8 +49,24 @@ export async function monitorCommand(given: EmissionsTrackerOptions, flags: Moni
     if (!quiet) io.stderr.write(`wattprint: warning: ${oneLine(w.message)}\n`);
   });
   tracker.on('error', (e: Error) => io.stderr.write(`wattprint: error: ${oneLine(e)}\n`));
+  if (flags.host !== undefined && flags.prometheus === undefined) throw new CliError('--host needs --prometheus <port>, e.g. --prometheus 9464 --host 0.0.0.0');
 
-  tracker.start();
+  // Bind first: a port in use is a usage error before anything is measured or written.
+  let server: MetricsServer | undefined;
+  if (flags.prometheus !== undefined) {
+    server = await serveMetrics(tracker, flags.host ?? '127.0.0.1', flags.prometheus);
+    if (!quiet) io.stderr.write(`wattprint: serving Prometheus metrics at ${server.url}\n`);
+  }
+  const timeline = flags.timeline
+    ? recordTimeline(tracker, { path: flags.timeline, onError: (e) => io.stderr.write(`wattprint: error: ${oneLine(e)}\n`) })
+    : undefined;
+  try {
+    tracker.start();
+  } catch (error) {
+    timeline?.close();
+    await server?.close();
+    throw error;
+  }
   const target = tracker.options.saveToFile ? ` to ${tracker.options.outputDir}/${tracker.options.outputFile}` : '';
   if (!quiet) {
     const until = flags.duration !== undefined ? `for ${sig(flags.duration)} s` : 'until Ctrl-C';
@@ -77,6 +101,8 @@ export async function monitorCommand(given: EmissionsTrackerOptions, flags: Moni
   }
   await inFlight.catch(() => {});
   const final = await tracker.stop();
+  timeline?.close();
+  await server?.close();
   if (!quiet) {
     io.stdout.write(`${formatRow(final, prev)}\n`);
     io.stderr.write(`wattprint: stopped (${reason === 'duration' ? `after --duration ${flags.duration} s` : reason})\n${formatResult(final)}\n`);

@@ -7,9 +7,9 @@ import { estimateCommand, formatGpuList, type EstimateFlags } from './estimate.j
 import { estimateLlmCommand } from './estimate-llm.js';
 import { CliError, EXIT, exitCodeOf, oneLine } from './exit.js';
 import { processIO, type CliIO } from './io.js';
-import { monitorCommand } from './monitor.js';
+import { monitorCommand, type MonitorFlags } from './monitor.js';
 import { renderHtml } from './report/html.js';
-import { loadReportInput } from './report/load.js';
+import { loadReportInputs } from './report/load.js';
 import { formatReportText } from './report/text.js';
 import { runCommand } from './run.js';
 import { addTrackerFlags, trackerOptionsFromFlags } from './tracker-flags.js';
@@ -30,9 +30,16 @@ const positiveInt = (value: string): number => {
   return n;
 };
 
+const port = (value: string): number => {
+  const n = number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a TCP port, 0 to 65535.');
+  return n;
+};
+
 const ENV_NOTE = `
 Every tracker flag can also come from a WATTPRINT_<NAME> environment variable (WATTPRINT_COUNTRY_ISO_CODE=FRA)
-or a .wattprint.json file in the working or home folder; flags win.`;
+or a .wattprint.json file in the working or home folder; flags win. A .wattprint.json in the working folder may not
+set library or root paths (--nvml-library-path, --sysfs-root, ...) nor write outside that folder.`;
 
 /** Builds the `wattprint` program. `setExit` receives the status an action wants to exit with. */
 export function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
@@ -68,7 +75,8 @@ Exit status: 0 ok, 2 usage error; run exits with the command's status (128+N if 
     .argument('<command...>', 'the command and its arguments (put them after --)')
     .passThroughOptions()
     .option('--machine', 'track the whole machine instead of the process tree')
-    .option('-q, --quiet', 'no live status line, summary or warnings');
+    .option('-q, --quiet', 'no live status line, summary or warnings')
+    .option('--timeline <file>', 'also append one JSON line per sample to this file (power over time for `wattprint report`)');
   addTrackerFlags(run, { trackingMode: true });
   run.addHelpText(
     'after',
@@ -96,7 +104,10 @@ Exit status: the command's; 128+N if a signal N killed it; 126 if it cannot be e
     .description('track the whole machine until SIGINT/SIGTERM, writing a row every --interval seconds')
     .addOption(new Option('--interval <s>', 'seconds between rows').argParser(positiveNumber).default(60))
     .addOption(new Option('--duration <s>', 'stop by itself after this many seconds').argParser(positiveNumber))
-    .option('-q, --quiet', 'print nothing but errors');
+    .option('-q, --quiet', 'print nothing but errors')
+    .addOption(new Option('--prometheus <port>', 'also serve Prometheus metrics at http://<host>:<port>/metrics (0: any free port)').argParser(port))
+    .option('--host <address>', 'address of the --prometheus endpoint (default 127.0.0.1; 0.0.0.0 for every interface)')
+    .option('--timeline <file>', 'also append one JSON line per sample to this file (power over time for `wattprint report`)');
   addTrackerFlags(monitor);
   monitor.addHelpText(
     'after',
@@ -108,9 +119,10 @@ ${ENV_NOTE}
 Examples:
   $ wattprint monitor
   $ wattprint monitor --interval 300 --country-iso-code DEU --output-dir /var/log/wattprint
-  $ wattprint monitor --interval 10 --duration 3600 --quiet`,
+  $ wattprint monitor --interval 10 --duration 3600 --quiet
+  $ wattprint monitor --prometheus 9464 --host 0.0.0.0 --measure-power-secs 5   a node agent for Prometheus (docs/fleet.md)`,
   );
-  monitor.action(async (opts: { interval: number; duration?: number; quiet?: boolean }, cmd: Command) => {
+  monitor.action(async (opts: MonitorFlags, cmd: Command) => {
     setExit(await monitorCommand(trackerOptionsFromFlags(cmd), opts, io));
   });
 
@@ -136,23 +148,27 @@ Examples:
 
   program
     .command('report')
-    .description('summarise emissions.csv, emissions.jsonl or wattprint-report.json; --html writes charts')
-    .argument('<file>', 'emissions.csv, emissions.jsonl or wattprint-report.json')
+    .description('summarise emissions.csv, emissions.jsonl, wattprint-report.json or a timeline; --html writes charts')
+    .argument('<files...>', 'emissions.csv, emissions.jsonl, wattprint-report.json or a --timeline file; several are read together')
     .option('--html <out.html>', 'also write one self-contained HTML page with SVG charts')
     .addHelpText(
       'after',
       `
-The summary gives totals per project and run, the energy split by component, the emissions per kWh and,
-for a wattprint-report.json, the energy per request. The HTML page needs no network: its charts are inline
-SVG (power over time per run, energy and emissions per run, energy per request).
+The summary gives totals per project and run (one unit per column), the energy split by component with
+estimated components marked *, the emissions per kWh, everyday equivalents (km by car, phone charges) and,
+for a wattprint-report.json or a timeline with calls, the energy per request. A timeline (run/monitor
+--timeline) gives power over time sample by sample. The HTML page needs no network: its charts are inline
+SVG (power over time per run, energy and emissions per run, energy per request); estimated components are
+dashed or hatched.
 
 Examples:
   $ wattprint report emissions.csv
   $ wattprint report out/emissions.jsonl --html out/report.html
-  $ wattprint report out/wattprint-report.json`,
+  $ wattprint report out/wattprint-report.json
+  $ wattprint report out/emissions.csv out/timeline.jsonl --html out/report.html   power over time from the timeline`,
     )
-    .action((file: string, opts: { html?: string }) => {
-      const input = loadReportInput(file);
+    .action((files: string[], opts: { html?: string }) => {
+      const input = loadReportInputs(files);
       io.stdout.write(`${formatReportText(input)}\n`);
       if (opts.html) {
         const target = resolve(opts.html);

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
+import { recordTimeline } from '../exporters/timeline.js';
 import { EmissionsTracker } from '../tracker.js';
 import type { EmissionsTrackerOptions } from '../options.js';
 import type { EmissionsData, Measurement, WattprintWarning } from '../types.js';
@@ -14,6 +15,8 @@ import { describeOptionError } from './tracker-flags.js';
 export interface RunFlags {
   machine?: boolean;
   quiet?: boolean;
+  /** Append one JSON line per sample to this file. */
+  timeline?: string;
 }
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -85,6 +88,7 @@ export async function runCommand(argv: readonly string[], given: EmissionsTracke
     if (!quiet) say(`wattprint: warning: ${oneLine(w.message)}`);
   });
   tracker.on('error', (e: Error) => say(`wattprint: error: ${oneLine(e)}`));
+  const timeline = flags.timeline ? recordTimeline(tracker, { path: flags.timeline, onError: (e) => say(`wattprint: error: ${oneLine(e)}`) }) : undefined;
 
   // Listen before spawning: a signal in between must reach the command, not kill wattprint alone.
   let received: NodeJS.Signals | undefined;
@@ -129,7 +133,7 @@ export async function runCommand(argv: readonly string[], given: EmissionsTracke
   const timer = status
     ? setInterval(() => {
         // Sampling once a second keeps the live figures fresh even with a long --measure-power-secs.
-        tracker._sampleNow();
+        tracker.sample();
         status.render();
       }, 1000)
     : undefined;
@@ -143,6 +147,7 @@ export async function runCommand(argv: readonly string[], given: EmissionsTracke
   try {
     data = await tracker.stop();
   } finally {
+    timeline?.close();
     unlisten();
   }
 

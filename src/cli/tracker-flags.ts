@@ -1,60 +1,43 @@
-import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { WattprintError } from '../errors.js';
-import { CONFIG_FILE_NAME, envName, type EmissionsTrackerOptions } from '../options.js';
+import { defaultText, kindsOf, OPTION_NAMES, optionDef, plainText, type OptionName } from '../option-table.js';
+import type { EmissionsTrackerOptions } from '../options.js';
 
-type OptionName = keyof EmissionsTrackerOptions;
-
-interface FlagSpec {
-  /** Commander flag string, e.g. `--pue <factor>`. */
-  readonly flags: string;
+interface Flag {
   readonly option: OptionName;
+  readonly flags: string;
   readonly description: string;
   readonly parse?: 'number';
   readonly choices?: readonly string[];
 }
 
-/**
- * The library options the CLI mirrors, in kebab-case. Values are only checked for shape here
- * (a number is a number); ranges and names are validated by the library so the rules live in one
- * place, and its messages are rewritten to name the flag.
- */
-const FLAGS: readonly FlagSpec[] = [
-  { flags: '--project-name <name>', option: 'projectName', description: "project name written to every row (default 'wattprint')" },
-  { flags: '--experiment-id <id>', option: 'experimentId', description: "experiment id (default 'default')" },
-  { flags: '--experiment-name <name>', option: 'experimentName', description: "experiment name (default 'base')" },
-  { flags: '--measure-power-secs <s>', option: 'measurePowerSecs', parse: 'number', description: 'seconds between power samples (default 15)' },
-  { flags: '--output-dir <dir>', option: 'outputDir', description: "folder of the output files; must exist (default '.')" },
-  { flags: '--output-file <file>', option: 'outputFile', description: "CSV file name (default 'emissions.csv')" },
-  { flags: '--on-csv-write <mode>', option: 'onCsvWrite', choices: ['append', 'update'], description: "'append' a row per flush, or 'update' one row per run (default 'append')" },
-  { flags: '--no-save-to-file', option: 'saveToFile', description: 'do not write the CSV file' },
-  { flags: '--save-to-json', option: 'saveToJson', description: 'also write emissions.jsonl and wattprint-report.json' },
-  { flags: '--gpu-ids <ids>', option: 'gpuIds', description: 'GPUs to track, comma-separated indexes or UUIDs (default: CUDA_VISIBLE_DEVICES, else all)' },
-  { flags: '--country-iso-code <iso3>', option: 'countryIsoCode', description: "ISO 3166-1 alpha-3 country of the electricity, e.g. FRA (default: world average)" },
-  { flags: '--region <region>', option: 'region', description: "US state, Canadian province or Nordic zone, e.g. 'california', 'SE3'" },
-  { flags: '--cloud-provider <provider>', option: 'cloudProvider', description: "'gcp' (per-region data), 'aws' or 'azure'" },
-  { flags: '--cloud-region <region>', option: 'cloudRegion', description: "cloud region id, e.g. 'europe-west1'" },
-  { flags: '--pue <factor>', option: 'pue', parse: 'number', description: 'power usage effectiveness of the facility, >= 1 (default 1)' },
-  { flags: '--wue <l-per-kwh>', option: 'wue', parse: 'number', description: 'water usage effectiveness in L/kWh (default 0)' },
-  { flags: '--force-cpu-power-w <watts>', option: 'forceCpuPowerW', parse: 'number', description: 'use this CPU power (W) as the TDP of the load model' },
-  { flags: '--force-ram-power-w <watts>', option: 'forceRamPowerW', parse: 'number', description: 'constant RAM power (W)' },
-  { flags: '--force-carbon-intensity <g-per-kwh>', option: 'forceCarbonIntensityGPerKWh', parse: 'number', description: 'grid intensity in gCO2eq/kWh, overriding every source' },
-  { flags: '--no-native', option: 'native', description: 'do not load the native addon (no NVML/RAPL: estimates only)' },
-  { flags: '--nvml-library-path <path>', option: 'nvmlLibraryPath', description: "NVML library to load (default 'libnvidia-ml.so.1')" },
-  { flags: '--sysfs-root <dir>', option: 'sysfsRoot', description: "root of sysfs, for containers (default '/sys')" },
-  { flags: '--procfs-root <dir>', option: 'procfsRoot', description: "root of procfs (default '/proc')" },
-  { flags: '--dev-root <dir>', option: 'devRoot', description: "root of devfs (default '/dev')" },
-];
+/** The help line of an option: its doc (or the flag's own help) and its default. */
+function describe(option: OptionName): string {
+  const def = optionDef(option);
+  const text = plainText(def.cli?.help ?? def.doc);
+  const dflt = defaultText(option);
+  // A boolean flag already says what it changes from the default.
+  return dflt === undefined || kindsOf(def)[0] === 'boolean' || def.cli?.noDefault ? text : `${text} (default ${plainText(dflt)})`;
+}
 
-/** `--tracking-mode`, offered by `run` and `detect` only (`monitor` always tracks the machine). */
-export const TRACKING_MODE_FLAG: FlagSpec = {
-  flags: '--tracking-mode <mode>',
-  option: 'trackingMode',
-  choices: ['machine', 'process'],
-  description: "'process' (the command's process tree) or 'machine'",
-};
+/**
+ * The library options the CLI mirrors, in kebab-case, from the options table. Values are only
+ * checked for shape here (a number is a number, a choice is a choice); ranges and names are
+ * validated by the library so the rules live in one place.
+ */
+const FLAGS: readonly Flag[] = OPTION_NAMES.flatMap((option): Flag[] => {
+  const def = optionDef(option);
+  if (!def.cli) return [];
+  return [
+    {
+      option,
+      flags: def.cli.flags,
+      description: describe(option),
+      ...(def.cli.parse ? { parse: def.cli.parse } : {}),
+      ...(def.choices ? { choices: def.choices } : {}),
+    },
+  ];
+});
 
 function parseNumber(value: string): number {
   const n = Number(value);
@@ -62,13 +45,15 @@ function parseNumber(value: string): number {
   return n;
 }
 
-const attributeOf = new WeakMap<Command, Map<string, FlagSpec>>();
+const attributeOf = new WeakMap<Command, Map<string, Flag>>();
 
-/** Adds the tracker flags (all, or those named in `only`) to a command. */
+/**
+ * Adds the tracker flags to a command: all but `except`; `--tracking-mode` only with
+ * `trackingMode: true` (`monitor` always tracks the machine).
+ */
 export function addTrackerFlags(cmd: Command, opts: { trackingMode?: boolean; except?: readonly OptionName[] } = {}): Command {
-  const specs = FLAGS.filter((f) => !opts.except?.includes(f.option));
-  if (opts.trackingMode) specs.push(TRACKING_MODE_FLAG);
-  const map = attributeOf.get(cmd) ?? new Map<string, FlagSpec>();
+  const specs = FLAGS.filter((f) => !opts.except?.includes(f.option) && (f.option !== 'trackingMode' || opts.trackingMode));
+  const map = attributeOf.get(cmd) ?? new Map<string, Flag>();
   for (const spec of specs) {
     const o = new Option(spec.flags, spec.description);
     if (spec.parse === 'number') o.argParser(parseNumber);
@@ -99,40 +84,20 @@ export function trackerOptionsFromFlags(cmd: Command): EmissionsTrackerOptions {
 
 /** The kebab-case flag of a library option, e.g. `forceCpuPowerW` → `--force-cpu-power-w`. */
 export function flagOf(option: string): string | undefined {
-  const spec = [...FLAGS, TRACKING_MODE_FLAG].find((f) => f.option === option);
+  const spec = FLAGS.find((f) => f.option === option);
   return spec?.flags.split(' ')[0]!.replace(/^--no-/, '--');
 }
 
-/** The config file (local first, as the library's precedence) that sets `option`, if any. */
-function configFileWith(option: string): string | undefined {
-  for (const dir of [process.cwd(), homedir()]) {
-    const path = join(dir, CONFIG_FILE_NAME);
-    try {
-      const parsed = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-      if (parsed && typeof parsed === 'object' && option in parsed) return path;
-    } catch {
-      // Missing or unparsable: the library reports the latter itself.
-    }
-  }
-  return undefined;
-}
-
 /**
- * Rewrites a library option error so that it names the flag the user typed. Errors about values
- * from the environment or a config file keep the library's wording, which names their origin.
+ * The one-line message of a library option error, from its fields: a value the user typed as a
+ * flag is named by the flag; one from a variable or a config file keeps the library's message,
+ * which names its origin.
  */
-export function describeOptionError(error: unknown, given: EmissionsTrackerOptions, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function describeOptionError(error: unknown, given: EmissionsTrackerOptions): string | undefined {
   if (!(error instanceof WattprintError) || error.option === undefined) return undefined;
-  const detail = error.message.replace(/^Invalid option `[^`]+`:\s*/, '');
-  if (!(error.option in given)) {
-    // Values from the environment or a config file: say where to look, since no flag was typed.
-    if (/ in the environment| in \//.test(error.message)) return undefined;
-    const variable = envName(error.option);
-    if (env[variable] !== undefined) return `${error.message} (from the environment variable ${variable})`;
-    const file = configFileWith(error.option);
-    return file ? `${error.message} (from ${file})` : undefined;
+  if (error.origin?.kind === 'constructor' && error.option in given && error.reason !== undefined) {
+    const flag = flagOf(error.option);
+    if (flag) return `invalid value for ${flag}: ${error.reason}`;
   }
-  const flag = flagOf(error.option);
-  if (!flag) return undefined;
-  return `invalid value for ${flag}: ${detail}`;
+  return error.message;
 }

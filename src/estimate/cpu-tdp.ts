@@ -109,28 +109,43 @@ export function lookupCpuTdp(name: string): CpuTdpMatch | undefined {
   return found === undefined ? undefined : row(found, 'token-set');
 }
 
-/** How the TDP of {@link cpuTdpSource} was decided. */
-interface TdpBasis {
+/** The TDP the CPU estimate uses, and how it was decided (see {@link cpuTdp}). */
+export interface CpuTdpBasis {
+  /** Watts for the whole machine (all sockets). */
   tdpW: number;
+  /** `'forced'`: given (forceCpuPowerW); `'table'`: CodeCarbon's table × sockets; `'per-thread'`: 4 W × threads. */
+  source: 'forced' | 'table' | 'per-thread';
+  /** The table row, for `'table'`. */
+  match?: CpuTdpMatch;
   details: Record<string, string | number | boolean>;
   note: string;
 }
 
-function resolveTdp(cpu: CpuInfo, forcedW: number | undefined): TdpBasis {
+/**
+ * CodeCarbon's TDP rule, the one place it lives: a forced power wins; else the table row's TDP ×
+ * sockets (a 0 W row counts as unknown, as CodeCarbon's `if power:`); else
+ * {@link DEFAULT_W_PER_THREAD} × logical threads.
+ *
+ * @example
+ * cpuTdp({ model: 'AMD EPYC 7763 64-Core Processor', threads: 128, sockets: 1 }).tdpW // 280
+ */
+export function cpuTdp(cpu: Pick<CpuInfo, 'model' | 'threads' | 'sockets'>, forcedW?: number): CpuTdpBasis {
   const common = { model: cpu.model, threads: cpu.threads, sockets: cpu.sockets };
   if (forcedW !== undefined) {
     return {
       tdpW: forcedW,
+      source: 'forced',
       details: { ...common, tdpW: forcedW, tdpSource: 'forceCpuPowerW' },
       note: `TDP ${forcedW} W set by forceCpuPowerW`,
     };
   }
   const hit = lookupCpuTdp(cpu.model);
-  // A 0 W row (Intel Quark D1000) counts as unknown, as CodeCarbon's `if power:` does.
   if (hit && hit.tdpW > 0) {
     const tdpW = hit.tdpW * cpu.sockets;
     return {
       tdpW,
+      source: 'table',
+      match: hit,
       details: { ...common, tdpW, tdpPerSocketW: hit.tdpW, tdpSource: 'table', matchedRow: hit.name, match: hit.match },
       note: `TDP ${hit.tdpW} W × ${cpu.sockets} socket(s) from CodeCarbon's table row "${hit.name}" (${hit.match} match)`,
     };
@@ -138,6 +153,7 @@ function resolveTdp(cpu: CpuInfo, forcedW: number | undefined): TdpBasis {
   const tdpW = DEFAULT_W_PER_THREAD * cpu.threads;
   return {
     tdpW,
+    source: 'per-thread',
     details: { ...common, tdpW, tdpSource: `default ${DEFAULT_W_PER_THREAD} W/thread` },
     note: `CPU model "${cpu.model}" not in the TDP table: ${DEFAULT_W_PER_THREAD} W × ${cpu.threads} threads = ${tdpW} W`,
   };
@@ -155,7 +171,7 @@ function resolveTdp(cpu: CpuInfo, forcedW: number | undefined): TdpBasis {
  */
 export function cpuTdpSource(ctx: SourceContext, opts: { tdpW?: number; cpu?: CpuInfo } = {}): PowerSource {
   const cpu = opts.cpu ?? readCpuInfo(ctx.procfsRoot);
-  const basis = resolveTdp(cpu, opts.tdpW);
+  const basis = cpuTdp(cpu, opts.tdpW);
   const processMode = ctx.trackingMode === 'process';
   const device: DeviceInfo = { id: '0', name: cpu.model, details: basis.details };
   const formula = processMode

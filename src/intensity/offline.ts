@@ -6,8 +6,12 @@ import countries from './data/global-energy-mix.json' with { type: 'json' };
 import nordic from './data/nordic-emissions.json' with { type: 'json' };
 import usa from './data/usa-emissions.json' with { type: 'json' };
 
-/** A grid intensity, plus a warning when a fallback was taken. */
-export type GridIntensity = IntensityValue & { warning?: string };
+/**
+ * A grid intensity, plus a warning when a fallback was taken. `region` is written as CodeCarbon
+ * writes it: lower-case for a region you gave; for a GCP row, the state of its impact.csv row or
+ * `''` (its `city` is given separately).
+ */
+export type GridIntensity = IntensityValue & { warning?: string; city?: string };
 
 interface CountryRow {
   country_name: string;
@@ -75,14 +79,22 @@ export function isKnownGcpRegion(region: string): boolean {
   return typeof region === 'string' && gcpRow(region) !== undefined;
 }
 
+/** The country of a Nordic bidding zone (`'NO2'` → `'NOR'`), or undefined for another region. */
+function nordicCountry(region: string): string | undefined {
+  const zone = region.toUpperCase();
+  return Object.hasOwn(NORDIC, zone) ? NORDIC_COUNTRY[zone.slice(0, 2)] : undefined;
+}
+
 /**
  * Whether `region` has its own intensity for `iso3`: a US state name or Canadian province name
- * (any case, e.g. `'california'`, `'quebec'`), or a Nordic bidding zone (`'SE3'`, any country).
+ * (any case, e.g. `'california'`, `'quebec'`), or a Nordic bidding zone of that country (`'SE3'`
+ * with `'SWE'` or no country).
  */
 export function isKnownRegion(iso3: string | undefined, region: string): boolean {
   if (typeof region !== 'string') return false;
-  if (Object.hasOwn(NORDIC, region.toUpperCase())) return true;
   const iso = iso3?.toUpperCase();
+  const zoneCountry = nordicCountry(region);
+  if (zoneCountry) return iso === undefined || iso === zoneCountry;
   const key = region.toLowerCase();
   return (iso === 'USA' && Object.hasOwn(USA_LBS_PER_MWH, key)) || (iso === 'CAN' && Object.hasOwn(CANADA, key));
 }
@@ -94,7 +106,7 @@ function worldAverage(warning: string, extra: Partial<IntensityValue> = {}): Gri
 /** CodeCarbon `_global_energy_mix_to_emissions_rate`: the given intensity, else the TWh mix × per-source table. */
 function countryIntensity(iso: string, region: string | undefined): GridIntensity {
   const row = COUNTRIES[iso]!;
-  const where = { countryName: row.country_name, countryIsoCode: iso, ...(region ? { region } : {}) };
+  const where = { countryName: row.country_name, countryIsoCode: iso, ...(region ? { region: region.toLowerCase() } : {}) };
   if (row.carbon_intensity) {
     return { gPerKWh: row.carbon_intensity, source: SOURCE.owid(row.year), year: row.year, ...where };
   }
@@ -120,15 +132,16 @@ function countryIntensity(iso: string, region: string | undefined): GridIntensit
 
 function regionalIntensity(iso: string | undefined, region: string): GridIntensity | undefined {
   const zone = NORDIC[region.toUpperCase()];
-  if (zone) {
-    const zoneIso = iso ?? NORDIC_COUNTRY[region.toUpperCase().slice(0, 2)]!;
+  const zoneIso = nordicCountry(region);
+  // A bidding zone is part of one country's grid: with another country it says nothing.
+  if (zone && zoneIso && (iso === undefined || iso === zoneIso)) {
     return {
       gPerKWh: zone.emission_factor,
       source: SOURCE.nordic(zone.year),
       year: zone.year,
       countryIsoCode: zoneIso,
       ...(countryName(zoneIso) ? { countryName: countryName(zoneIso)! } : {}),
-      region: region.toUpperCase(),
+      region: region.toLowerCase(),
     };
   }
   const key = region.toLowerCase();
@@ -169,13 +182,15 @@ export function gridIntensity(loc: Location): GridIntensity {
   if (loc.cloudProvider?.toLowerCase() === 'gcp' && loc.cloudRegion) {
     const row = gcpRow(loc.cloudRegion);
     if (row) {
-      const iso = row.countryIsoCode;
+      // CodeCarbon writes impact.csv's own country name ('USA', 'Korea') and state; its empty
+      // state cells read as NaN and are written as empty cells.
       return {
         gPerKWh: row.gPerKWh,
         source: SOURCE.gcp,
-        countryName: countryName(iso) ?? row.countryName,
-        countryIsoCode: iso,
-        region: row.state ?? row.city,
+        countryName: row.countryName,
+        countryIsoCode: row.countryIsoCode,
+        region: row.state ?? '',
+        city: row.city,
       };
     }
     warnings.push(`cloudRegion '${loc.cloudRegion}' is not in the offline GCP data; using the country's grid`);
@@ -185,8 +200,11 @@ export function gridIntensity(loc: Location): GridIntensity {
   if (loc.region) {
     const regional = regionalIntensity(iso, loc.region);
     if (regional) return withWarnings(regional);
+    const zoneIso = nordicCountry(loc.region);
     if (iso === 'USA' || iso === 'CAN') {
       warnings.push(`region '${loc.region}' is not in the offline data for ${iso}; using the country value`);
+    } else if (zoneIso && iso && iso !== zoneIso) {
+      warnings.push(`region '${loc.region}' is a bidding zone of ${zoneIso}, not of ${iso}; using the value of ${iso}`);
     }
   }
   if (iso && isKnownCountry(iso)) return withWarnings(countryIntensity(iso, loc.region));
@@ -195,7 +213,7 @@ export function gridIntensity(loc: Location): GridIntensity {
       iso
         ? `countryIsoCode '${loc.countryIsoCode}' is not in the offline data; using the world average ${WORLD_AVERAGE_G_PER_KWH} g/kWh`
         : `no countryIsoCode given; using the world average ${WORLD_AVERAGE_G_PER_KWH} g/kWh (set countryIsoCode, e.g. 'FRA')`,
-      iso ? { countryIsoCode: iso } : {},
+      { ...(iso ? { countryIsoCode: iso } : {}), ...(loc.region ? { region: loc.region.toLowerCase() } : {}) },
     ),
   );
 }

@@ -6,12 +6,17 @@ import { join } from 'node:path';
 export interface MemInfo {
   totalBytes: number;
   availableBytes: number;
+  /**
+   * psutil's `used` on Linux, which CodeCarbon writes as `ram_used_gb`: total − free − buffers −
+   * (cached + SReclaimable), or total − free when that is negative (containers).
+   */
+  usedBytes: number;
 }
 
 /**
- * `MemTotal` and `MemAvailable` from `<procfsRoot>/meminfo` (kB = 1024 bytes); kernels older than 3.14
- * lack MemAvailable, so MemFree + Buffers + Cached stands in. Falls back to `os.totalmem()` and
- * `os.freemem()`. Never throws.
+ * `MemTotal`, `MemAvailable` and psutil's `used` from `<procfsRoot>/meminfo` (kB = 1024 bytes);
+ * kernels older than 3.14 lack MemAvailable, so MemFree + Buffers + Cached stands in. Falls back to
+ * `os.totalmem()` and `os.freemem()`. Never throws.
  */
 export function readMemInfo(procfsRoot = '/proc'): MemInfo {
   try {
@@ -25,10 +30,13 @@ export function readMemInfo(procfsRoot = '/proc'): MemInfo {
       const available =
         fields.get('MemAvailable') ??
         (fields.get('MemFree') ?? 0) + (fields.get('Buffers') ?? 0) + (fields.get('Cached') ?? 0);
-      return { totalBytes: total, availableBytes: available };
+      const free = fields.get('MemFree') ?? 0;
+      const cached = (fields.get('Cached') ?? 0) + (fields.has('Cached') ? (fields.get('SReclaimable') ?? 0) : 0);
+      const used = total - free - cached - (fields.get('Buffers') ?? 0);
+      return { totalBytes: total, availableBytes: available, usedBytes: used < 0 ? total - free : used };
     }
   } catch {
     // No procfs here (macOS, Windows): os answers below.
   }
-  return { totalBytes: os.totalmem(), availableBytes: os.freemem() };
+  return { totalBytes: os.totalmem(), availableBytes: os.freemem(), usedBytes: os.totalmem() - os.freemem() };
 }

@@ -170,3 +170,14 @@ describe('the GPU table (src/cli/data/gpu-tdp.json)', () => {
     expect(copied).toBeGreaterThanOrEqual(30);
   });
 });
+
+describe('wattprint estimate uses the library TDP rule', () => {
+  it('a 0 W table row counts as unknown, as in the tracker (CodeCarbon `if power:`): 4 W per thread', async () => {
+    const { estimate } = await import('../../src/cli/estimate.js');
+    const { cpuTdp } = await import('../../src/estimate/cpu-tdp.js');
+    const r = estimate({ cpu: 'Intel Quark Microcontroller D1000', cpuThreads: 2, hours: 1 });
+    expect(r.cpu?.powerW).toBe(cpuTdp({ model: 'Intel Quark Microcontroller D1000', threads: 2, sockets: 1 }).tdpW);
+    expect(r.cpu?.powerW).toBe(8);
+    expect(() => estimate({ cpu: 'Intel Quark Microcontroller D1000', hours: 1 })).toThrow(/add --cpu-threads/);
+  });
+});

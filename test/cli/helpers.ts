@@ -68,7 +68,10 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
 }
 
 /** Starts the CLI; `done` resolves with its exit and output. */
-export function startCli(args: readonly string[], opts: CliOptions = {}): { child: ChildProcess; done: Promise<CliResult>; stdout: () => string } {
+export function startCli(
+  args: readonly string[],
+  opts: CliOptions = {},
+): { child: ChildProcess; done: Promise<CliResult>; stdout: () => string; stderr: () => string } {
   const child = spawn(process.execPath, [opts.script ?? cliBundle(), ...args], {
     cwd: opts.cwd ?? mkdtempSync(join(tmpdir(), 'wattprint-cwd-')),
     env: cleanEnv(opts.env),
@@ -85,7 +88,7 @@ export function startCli(args: readonly string[], opts: CliOptions = {}): { chil
       resolve({ code, signal, stdout, stderr });
     }),
   );
-  return { child, done, stdout: () => stdout };
+  return { child, done, stdout: () => stdout, stderr: () => stderr };
 }
 
 export function runCli(args: readonly string[], opts: CliOptions = {}): Promise<CliResult> {

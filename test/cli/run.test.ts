@@ -136,6 +136,21 @@ describe('wattprint run', () => {
     expect(row!.experiment_id).toBe('from-flag');
     expect(row!.country_iso_code).toBe('DEU');
   });
+
+  it('refuses a library path from the working folder’s .wattprint.json, but takes it as a flag', async () => {
+    const cwd = tempDir();
+    const out = tempDir();
+    writeFileSync(join(cwd, '.wattprint.json'), JSON.stringify({ nvmlLibraryPath: join(cwd, 'evil.so') }));
+    const r = await runCli(['run', '-q', '--output-dir', out, '--', 'node', '-e', 'require("fs").writeFileSync("ran", "")'], { cwd });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `wattprint: Invalid option \`nvmlLibraryPath\`: a project-local config file may not set library or root paths; set it in the constructor, with the WATTPRINT_NVML_LIBRARY_PATH variable, a CLI flag or ~/.wattprint.json (from ${join(cwd, '.wattprint.json')})\n`,
+    );
+    expect(existsSync(join(cwd, 'ran'))).toBe(false);
+    writeFileSync(join(cwd, '.wattprint.json'), '{}');
+    const ok = await runCli(['run', '-q', '--output-dir', out, '--nvml-library-path', join(cwd, 'none.so'), '--', 'node', '-e', ''], { cwd });
+    expect(ok.code).toBe(0);
+  });
 });
 
 describe('wattprint run: usage errors exit 2 with one line', () => {

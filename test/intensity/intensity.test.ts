@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import nordic from '../../src/intensity/data/nordic-emissions.json' with { type: 'json' };
 import {
   countryName,
   gridIntensity,
@@ -7,6 +8,8 @@ import {
   isKnownRegion,
   offlineIntensityProvider,
 } from '../../src/intensity/index.js';
+
+const NORDIC_G_PER_KWH = Object.fromEntries(Object.entries(nordic.data).map(([k, v]) => [k, v.emission_factor]));
 
 // Expected numbers are the values in CodeCarbon 3.3.0's data files (copied to src/intensity/data).
 describe('gridIntensity: countries (Our World in Data via CodeCarbon)', () => {
@@ -68,7 +71,7 @@ describe('gridIntensity: regions', () => {
     expect(gridIntensity({ countryIsoCode: 'SWE', region: 'SE3' })).toMatchObject({
       gPerKWh: 18,
       year: 2024,
-      region: 'SE3',
+      region: 'se3',
       countryIsoCode: 'SWE',
       countryName: 'Sweden',
     });
@@ -76,6 +79,22 @@ describe('gridIntensity: regions', () => {
     expect(gridIntensity({ countryIsoCode: 'FIN', region: 'FI' })).toMatchObject({ gPerKWh: 72, year: 2025 });
     expect(gridIntensity({ region: 'NO4' })).toMatchObject({ gPerKWh: 18, countryIsoCode: 'NOR' });
     expect(gridIntensity({ countryIsoCode: 'SWE', region: 'SE3' }).source).toContain('ENTSO-E');
+  });
+
+  it('a bidding zone applies only with its own country (or none); with another, the country value and a warning', () => {
+    const deu = gridIntensity({ countryIsoCode: 'DEU', region: 'NO2' });
+    expect(deu).toMatchObject({ gPerKWh: 380.95, countryIsoCode: 'DEU', countryName: 'Germany', region: 'no2' });
+    expect(deu.warning).toBe("region 'NO2' is a bidding zone of NOR, not of DEU; using the value of DEU");
+    const fra = gridIntensity({ countryIsoCode: 'FRA', region: 'SE3' });
+    expect(fra.gPerKWh).toBe(56.039);
+    expect(fra.warning).toContain('bidding zone of SWE');
+    const nor = gridIntensity({ countryIsoCode: 'NOR', region: 'NO2' });
+    expect(nor).toMatchObject({ gPerKWh: NORDIC_G_PER_KWH.NO2, countryIsoCode: 'NOR', region: 'no2' });
+    expect(nor.source).toContain('ENTSO-E');
+    expect(nor.warning).toBeUndefined();
+    expect(isKnownRegion('DEU', 'NO2')).toBe(false);
+    expect(isKnownRegion('NOR', 'no2')).toBe(true);
+    expect(isKnownRegion(undefined, 'SE3')).toBe(true);
   });
 
   it('a Nordic country with another region gets the country value', () => {
@@ -92,13 +111,16 @@ describe('gridIntensity: regions', () => {
 describe('gridIntensity: GCP regions', () => {
   it('a GCP region takes precedence over the country', () => {
     const v = gridIntensity({ countryIsoCode: 'DEU', cloudProvider: 'gcp', cloudRegion: 'europe-west9' });
-    expect(v).toMatchObject({ gPerKWh: 34, countryIsoCode: 'FRA', countryName: 'France', region: 'Paris' });
+    // CodeCarbon writes impact.csv's state, or an empty cell where the row has none (Paris is its city).
+    expect(v).toMatchObject({ gPerKWh: 34, countryIsoCode: 'FRA', countryName: 'France', region: '', city: 'Paris' });
     expect(v.source).toContain('Google Cloud');
     expect(gridIntensity({ cloudProvider: 'GCP', cloudRegion: 'us-central1' })).toMatchObject({
       gPerKWh: 430,
       countryIsoCode: 'USA',
+      countryName: 'USA',
       region: 'Iowa',
     });
+    expect(gridIntensity({ cloudProvider: 'gcp', cloudRegion: 'asia-northeast3' })).toMatchObject({ countryName: 'Korea', region: 'South Korea' });
   });
 
   it("accepts me-central1 for the data set's misspelt me-cenrtal1", () => {

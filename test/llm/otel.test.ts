@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { context, ROOT_CONTEXT, trace, type Context, type ContextManager } from '@opentelemetry/api';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instrumentOpenAI, type LlmCallRecord } from '../../src/llm/index.js';
@@ -22,10 +22,11 @@ class AlsContextManager implements ContextManager {
 
 let api: FakeApi;
 const exporter = new InMemorySpanExporter();
+const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
 beforeAll(async () => {
   api = await startFakeApi();
   context.setGlobalContextManager(new AlsContextManager());
-  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+  trace.setGlobalTracerProvider(provider);
 });
 afterAll(async () => {
   trace.disable();
@@ -48,6 +49,7 @@ describe('OpenTelemetry: wattprint.* attributes on the active GenAI span', () =>
     });
     // A call outside any span annotates nothing.
     await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [] });
+    await provider.forceFlush();
     const spans = exporter.getFinishedSpans();
     expect(spans).toHaveLength(1);
     const a = spans[0]!.attributes;

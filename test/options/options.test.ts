@@ -123,7 +123,9 @@ describe('environment and config files', () => {
 
   it('names the variable or file holding a bad value', () => {
     const { cwd, home } = dirs();
-    expect(() => resolveOptions({}, { cwd, home, env: { WATTPRINT_PUE: 'high' } })).toThrow(/`pue`: expected a number in the environment, got 'high'/);
+    const bad = errorOf(() => resolveOptions({}, { cwd, home, env: { WATTPRINT_PUE: 'high' } }));
+    expect(bad.message).toBe("Invalid option `pue`: expected a number, got 'high' (from the environment variable WATTPRINT_PUE)");
+    expect(bad).toMatchObject({ code: 'INVALID_OPTION', option: 'pue', reason: "expected a number, got 'high'", origin: { kind: 'env', variable: 'WATTPRINT_PUE' } });
     expect(() => resolveOptions({}, { cwd, home, env: { WATTPRINT_MEASURE_POWER_SEC: '5' } })).toThrow(
       /Unknown option `WATTPRINT_MEASURE_POWER_SEC` in the environment; did you mean `measurePowerSecs`/,
     );

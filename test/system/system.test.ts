@@ -93,13 +93,37 @@ describe('readMemInfo', () => {
   it('reads MemTotal and MemAvailable in bytes', () => {
     const f = procfs();
     f.write('meminfo', 'MemTotal:       65536000 kB\nMemFree:         1000000 kB\nMemAvailable:   40000000 kB\nBuffers:  10 kB\n');
-    expect(readMemInfo(f.root)).toEqual({ totalBytes: 65536000 * 1024, availableBytes: 40000000 * 1024 });
+    expect(readMemInfo(f.root)).toMatchObject({ totalBytes: 65536000 * 1024, availableBytes: 40000000 * 1024 });
+  });
+
+  it("computes psutil's `used` (CodeCarbon's ram_used_gb): total − free − buffers − cached − SReclaimable", () => {
+    const f = procfs();
+    f.write(
+      'meminfo',
+      [
+        'MemTotal:       24683792 kB', 'MemFree:        12123368 kB', 'MemAvailable:   19226832 kB', 'Buffers:           24900 kB',
+        'Cached:          6178428 kB', 'SwapCached:            0 kB', 'Shmem:              9756 kB', 'KReclaimable:     216604 kB',
+        'Slab:             257012 kB', 'SReclaimable:     216604 kB', 'SUnreclaim:        40408 kB', '',
+      ].join('\n'),
+    );
+    const m = readMemInfo(f.root);
+    // psutil: 24683792 − 12123368 − (6178428 + 216604) − 24900 = 6140492 kB; total − available is 5456960 kB.
+    expect(m.usedBytes).toBe(6140492 * 1024);
+    expect(m.totalBytes - m.availableBytes).toBe(5456960 * 1024);
+  });
+
+  it('uses total − free when the psutil formula goes negative (containers), and no SReclaimable without Cached', () => {
+    const f = procfs();
+    f.write('meminfo', 'MemTotal: 1000 kB\nMemFree: 400 kB\nMemAvailable: 700 kB\nBuffers: 100 kB\nCached: 600 kB\nSReclaimable: 50 kB\n');
+    expect(readMemInfo(f.root).usedBytes).toBe(600 * 1024);
+    f.write('meminfo', 'MemTotal: 1000 kB\nMemFree: 400 kB\nMemAvailable: 700 kB\nBuffers: 100 kB\nSReclaimable: 50 kB\n');
+    expect(readMemInfo(f.root).usedBytes).toBe(500 * 1024);
   });
 
   it('uses MemFree + Buffers + Cached on kernels without MemAvailable', () => {
     const f = procfs();
     f.write('meminfo', 'MemTotal: 8000 kB\nMemFree: 1000 kB\nBuffers: 200 kB\nCached: 300 kB\n');
-    expect(readMemInfo(f.root)).toEqual({ totalBytes: 8000 * 1024, availableBytes: 1500 * 1024 });
+    expect(readMemInfo(f.root)).toMatchObject({ totalBytes: 8000 * 1024, availableBytes: 1500 * 1024 });
   });
 
   it('falls back to os.totalmem() without /proc/meminfo', () => {

@@ -47,7 +47,7 @@ describe('EmissionsTracker energy accounting', () => {
     expect(data.gpuCount).toBe(2);
     expect(data.gpuModel).toBe('2 x Fake GPU');
     expect(data.trackerVersion).toMatch(/^wattprint \d+\.\d+\.\d+/);
-    expect(data.nodeVersion).toBe(process.version);
+    expect(data.nodeVersion).toBe(process.versions.node); // '20.20.2', as CodeCarbon's python_version '3.12.3'
     expect(out.rows.map((r) => r.context.phase)).toEqual(['stop']);
   });
 

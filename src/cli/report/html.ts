@@ -1,9 +1,11 @@
 import { VERSION } from '../../version.js';
 import { COMPONENTS, type Component } from '../../types.js';
-import { formatEnergyKWh, formatMassKg } from '../format.js';
+import { formatDurationS, formatEnergyKWh, formatMassKg, formatShare, sig } from '../format.js';
+import { EQUIVALENT_SOURCES, equivalents } from './equivalents.js';
 import type { ReportInput } from './load.js';
-import { energyOf, runLabel, runTotalCells, shortId, summarizeRuns, type RunSummary } from './model.js';
-import { barChart, esc, histogram, lineChart, type Series } from './svg.js';
+import { anyEstimated, energyOf, runLabel, runTotalCells, shortId, summarizeRuns, type ColumnUnits, type RunSummary } from './model.js';
+import { barChart, esc, hatchDefs, histogram, lineChart, type Series } from './svg.js';
+import { energyUnit, inUnit, massUnit } from './units.js';
 import { J_PER_KWH } from '../../units.js';
 
 /** The most power charts one page draws (one per run, the latest runs). */
@@ -13,28 +15,81 @@ export const MAX_BAR_RUNS = 200;
 
 export const COLORS: Readonly<Record<Component, string>> = { cpu: '#4c78a8', gpu: '#e45756', ram: '#54a24b' };
 const LABELS: Readonly<Record<Component, string>> = { cpu: 'CPU', gpu: 'GPU', ram: 'RAM' };
-const series = (c: Component): Series => ({ key: c, label: LABELS[c], color: COLORS[c] });
+const series = (c: Component, estimated = false): Series => ({ key: c, label: LABELS[c], color: COLORS[c], estimated });
 
-/** A unit that keeps the largest value of a chart readable (≥ 0.1 Wh in Wh, smaller in J). */
-function energyUnit(maxKWh: number): { label: string; perKWh: number } {
-  if (maxKWh >= 1) return { label: 'kWh', perKWh: 1 };
-  if (maxKWh * 1000 >= 0.1) return { label: 'Wh', perKWh: 1000 };
-  return { label: 'J', perKWh: J_PER_KWH };
-}
+const ESTIMATED_NOTE = '* estimated from a model (TDP × load, DIMM count), not measured: drawn hatched or dashed.';
 
-function massUnit(maxKg: number): { label: string; perKg: number } {
-  if (maxKg >= 1) return { label: 'kg CO2eq', perKg: 1 };
-  if (maxKg * 1000 >= 1) return { label: 'g CO2eq', perKg: 1000 };
-  return { label: 'mg CO2eq', perKg: 1e6 };
-}
-
-function runsTable(runs: readonly RunSummary[]): string {
-  const head = ['project', 'run', 'first row at', 'duration', 'energy', 'CPU', 'GPU', 'RAM', 'CO2eq', 'g/kWh'];
-  const rows = runs.map((r) => [r.projectName, runLabel(r), r.firstTimestamp, ...runTotalCells(r)]);
+function htmlTable(head: readonly string[], rows: ReadonlyArray<{ attrs: string; cells: readonly string[] }>): string {
+  const td = (c: string) => (c.endsWith('*') ? `<td class="est">${esc(c)}</td>` : `<td>${esc(c)}</td>`);
   return (
     `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>` +
-    rows.map((r, i) => `<tr data-run="${esc(runs[i]!.runId)}">${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('') +
+    rows.map((r) => `<tr${r.attrs}>${r.cells.map(td).join('')}</tr>`).join('') +
     '</tbody></table>'
+  );
+}
+
+/** One unit per column: the largest value of the column picks it. */
+const unitsOf = (energiesKWh: readonly number[], massesKg: readonly number[]): ColumnUnits => ({
+  energy: energyUnit(Math.max(0, ...energiesKWh)),
+  mass: massUnit(Math.max(0, ...massesKg)),
+});
+
+function runsTable(runs: readonly RunSummary[]): string {
+  const units = unitsOf(runs.map((r) => r.total.energyKWh), runs.map((r) => r.total.emissionsKg));
+  const head = ['project', 'run', 'first row at', 'duration', `energy (${units.energy.label})`, 'CPU', 'GPU', 'RAM', `CO2eq (${units.mass.label})`, 'g/kWh'];
+  return htmlTable(
+    head,
+    runs.map((r) => ({ attrs: ` data-run="${esc(r.runId)}"`, cells: [r.projectName, runLabel(r), r.firstTimestamp, ...runTotalCells(r, units)] })),
+  );
+}
+
+interface ProjectTotal {
+  readonly projectName: string;
+  readonly runs: number;
+  readonly durationS: number;
+  readonly energyKWh: number;
+  readonly byComponentKWh: Readonly<Record<Component, number>>;
+  readonly emissionsKg: number;
+}
+
+function projectTotals(runs: readonly RunSummary[]): ProjectTotal[] {
+  const map = new Map<string, ProjectTotal>();
+  for (const r of runs) {
+    const p = map.get(r.projectName);
+    const t = r.total;
+    map.set(r.projectName, {
+      projectName: r.projectName,
+      runs: (p?.runs ?? 0) + 1,
+      durationS: (p?.durationS ?? 0) + t.durationS,
+      energyKWh: (p?.energyKWh ?? 0) + t.energyKWh,
+      byComponentKWh: { cpu: (p?.byComponentKWh.cpu ?? 0) + t.cpuEnergyKWh, gpu: (p?.byComponentKWh.gpu ?? 0) + t.gpuEnergyKWh, ram: (p?.byComponentKWh.ram ?? 0) + t.ramEnergyKWh },
+      emissionsKg: (p?.emissionsKg ?? 0) + t.emissionsKg,
+    });
+  }
+  return [...map.values()];
+}
+
+function projectsTable(projects: readonly ProjectTotal[]): string {
+  const units = unitsOf(projects.map((p) => p.energyKWh), projects.map((p) => p.emissionsKg));
+  const head = ['project', 'runs', 'duration', `energy (${units.energy.label})`, 'CPU', 'GPU', 'RAM', `CO2eq (${units.mass.label})`, 'km by car', 'phone charges'];
+  return htmlTable(
+    head,
+    projects.map((p) => {
+      const eq = equivalents(p.energyKWh, p.emissionsKg);
+      return {
+        attrs: ` data-project="${esc(p.projectName)}"`,
+        cells: [
+          p.projectName,
+          String(p.runs),
+          formatDurationS(p.durationS),
+          inUnit(p.energyKWh, units.energy),
+          ...COMPONENTS.map((c) => formatShare(p.byComponentKWh[c], p.energyKWh)),
+          inUnit(p.emissionsKg, units.mass),
+          sig(eq.carKm),
+          sig(eq.phoneCharges),
+        ],
+      };
+    }),
   );
 }
 
@@ -56,7 +111,9 @@ svg .axis{stroke:#444;stroke-width:1}svg .grid{stroke:#e5e5e5;stroke-width:1}
 svg .tick{font-size:11px;fill:#555}svg .label{font-size:12px;fill:#333}
 .legend{list-style:none;padding:0;margin:.25rem 0;display:flex;gap:1rem}
 .swatch{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:-.1rem}
-.note{color:#555;font-size:.9rem}`;
+.note{color:#555;font-size:.9rem}
+td.est{font-style:italic}svg.defs{position:absolute;width:0;height:0}
+.legend svg.swatch{width:.8rem;height:.8rem;display:inline-block}`;
 
 /**
  * One self-contained HTML page: a table of runs, then inline-SVG charts of power over time per run,
@@ -66,23 +123,30 @@ svg .tick{font-size:11px;fill:#555}svg .label{font-size:12px;fill:#333}
 export function renderHtml(input: ReportInput, generatedAt = new Date()): string {
   const runs = summarizeRuns(input);
   const sections: string[] = [];
-  sections.push(`<h2>Runs</h2>${runsTable(runs)}`);
+  const projects = projectTotals(runs);
+  const estimatedNote = anyEstimated(runs) ? `<p class="note">${esc(ESTIMATED_NOTE)}</p>` : '';
+  const unknownKinds = runs.some((r) => COMPONENTS.some((c) => r.kinds[c] === 'unknown' && energyOf(r.total, c) > 0));
+  const kindsNote = unknownKinds
+    ? `<p class="note">Some rows do not say which components were measured and which estimated (a CSV does not): report the emissions.jsonl (--save-to-json) or a --timeline file to mark them.</p>`
+    : '';
+  sections.push(`<h2>Projects</h2>${projectsTable(projects)}`);
+  sections.push(`<h2>Runs</h2>${runsTable(runs)}${estimatedNote}${kindsNote}`);
 
   const powerRuns = runs.filter((r) => r.power.length > 0 && r.components.length > 0).slice(-MAX_POWER_CHARTS);
   if (powerRuns.length > 0) {
     const charts = powerRuns.map((r) =>
       lineChart({
         chart: 'power',
-        attrs: { 'data-run': r.runId, 'data-project': r.projectName },
+        attrs: { 'data-run': r.runId, 'data-project': r.projectName, 'data-from': r.powerFrom },
         title: `Power over time – ${r.projectName}, run ${shortId(r.runId)}`,
         xLabel: 'seconds since start',
         yLabel: 'mean power (W)',
-        series: r.components.map((c) => ({ ...series(c), points: r.power.map((p) => ({ x0: p.t0S, x: p.tS, y: p.powerW[c] })) })),
+        series: r.components.map((c) => ({ ...series(c, r.kinds[c] === 'estimated'), points: r.power.map((p) => ({ x0: p.t0S, x: p.tS, y: p.powerW[c] })) })),
       }) + boundaryNote(r),
     );
     const dropped = runs.filter((r) => r.power.length > 0).length - powerRuns.length;
     sections.push(
-      `<h2>Power over time</h2><p class="note">Mean power of each component between two successive rows of a run (energy delta / time delta).` +
+      `<h2>Power over time</h2><p class="note">Mean power of each component over each sample of the run's timeline (--timeline), or else between two successive rows (energy delta / time delta); estimated components are dashed.` +
         (dropped > 0 ? ` Only the latest ${MAX_POWER_CHARTS} runs are drawn.` : '') +
         `</p>${charts.join('')}`,
     );
@@ -103,17 +167,18 @@ export function renderHtml(input: ReportInput, generatedAt = new Date()): string
           yLabel: `energy (${eUnit.label})`,
           xLabel: 'run',
           categories,
-          series: used.map(series),
-          value: (run, c) => energyOf(byId.get(run)!.total, c as Component) * eUnit.perKWh,
+          series: used.map((c) => series(c)),
+          value: (run, c) => energyOf(byId.get(run)!.total, c as Component) * eUnit.per,
+          estimated: (run, c) => byId.get(run)!.kinds[c as Component] === 'estimated',
         }) +
         barChart({
           chart: 'emissions-per-run',
-          title: `Emissions per run (${mUnit.label})`,
-          yLabel: mUnit.label,
+          title: `Emissions per run (${mUnit.label} CO2eq)`,
+          yLabel: `${mUnit.label} CO2eq`,
           xLabel: 'run',
           categories,
           series: [{ key: 'emissions', label: 'CO2eq', color: '#9d755d' }],
-          value: (run) => byId.get(run)!.total.emissionsKg * mUnit.perKg,
+          value: (run) => byId.get(run)!.total.emissionsKg * mUnit.per,
         }),
     );
   }
@@ -122,7 +187,7 @@ export function renderHtml(input: ReportInput, generatedAt = new Date()): string
     const charts = input.requests.map((q) => {
       const jUnit = (maxJ: number): [string, number] => (maxJ >= 3600 ? ['Wh', 1 / 3600] : maxJ >= 1 ? ['J', 1] : ['mJ', 1000]);
       if (q.histogram) {
-        const [unit, perJ] = jUnit(Math.max(...q.histogram.map((b) => b.toJ)));
+        const [unit, perJ] = jUnit(Math.max(...q.histogram.map((b) => (Number.isFinite(b.toJ) ? b.toJ : b.fromJ))));
         return histogram({
           chart: 'request-energy',
           attrs: { 'data-name': q.name },
@@ -161,6 +226,18 @@ export function renderHtml(input: ReportInput, generatedAt = new Date()): string
     sections.push(`<h2>Per-request energy</h2><ul>${stats}</ul>${charts.join('')}`);
   }
 
+  const totalKWh = projects.reduce((a, p) => a + p.energyKWh, 0);
+  const totalKg = projects.reduce((a, p) => a + p.emissionsKg, 0);
+  if (totalKWh > 0) {
+    const eq = equivalents(totalKWh, totalKg);
+    sections.push(
+      `<h2>Equivalents</h2><p data-equivalents data-car-km="${eq.carKm}" data-phone-charges="${eq.phoneCharges}">` +
+        `${esc(formatEnergyKWh(totalKWh))} and ${esc(formatMassKg(totalKg))} CO2eq in all: about <strong>${esc(sig(eq.carKm))} km</strong> by an average gasoline car ` +
+        `(same CO2eq) or <strong>${esc(sig(eq.phoneCharges))}</strong> full smartphone charges (same energy).</p>` +
+        `<ul class="note">${EQUIVALENT_SOURCES.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>`,
+    );
+  }
+
   const title = `wattprint report – ${input.path}`;
   return `<!doctype html>
 <html lang="en">
@@ -173,8 +250,9 @@ export function renderHtml(input: ReportInput, generatedAt = new Date()): string
 <style>${STYLE}</style>
 </head>
 <body>
+${hatchDefs(COMPONENTS.map((c) => series(c)))}
 <h1>${esc(title)}</h1>
-<p class="note">${input.rows.length} rows (${esc(input.format)}), ${runs.length} runs; generated ${esc(generatedAt.toISOString())} by wattprint ${esc(VERSION)}.
+<p class="note">${input.rows.length} rows${input.samples.length > 0 ? `, ${input.samples.length} samples` : ''} (${esc(input.format)}), ${runs.length} runs; generated ${esc(generatedAt.toISOString())} by wattprint ${esc(VERSION)}.
 Energies are after PUE; emissions are operational only.</p>
 ${sections.join('\n')}
 </body>

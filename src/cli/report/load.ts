@@ -4,6 +4,7 @@ import { parseCsv } from '../../reporters/index.js';
 import type { Boundary } from '../../types.js';
 import { CliError, EXIT } from '../exit.js';
 import { J_PER_KWH } from '../../units.js';
+import { requestsFromHistograms, timelineEntry, type CallHistogram, type SampleRow } from './timeline.js';
 
 /** One result row, from emissions.csv (CodeCarbon columns), emissions.jsonl or a report's totals. */
 export interface ResultRow {
@@ -46,10 +47,14 @@ export interface RequestStats {
 }
 
 export interface ReportInput {
+  /** The file, or the files joined by ', '. */
   readonly path: string;
-  readonly format: 'csv' | 'jsonl' | 'report';
+  /** 'csv', 'jsonl', 'report' or 'timeline' (a JSONL of samples only), or several joined by ' + '. */
+  readonly format: string;
   readonly rows: readonly ResultRow[];
   readonly requests: readonly RequestStats[];
+  /** Timeline samples (`--timeline`), in file order. */
+  readonly samples: readonly SampleRow[];
 }
 
 const bad = (where: string, what: string) =>
@@ -120,8 +125,10 @@ function fromCsv(text: string, path: string): ResultRow[] {
   });
 }
 
-function fromJsonl(text: string, path: string): ResultRow[] {
+function fromJsonl(text: string, path: string): { rows: ResultRow[]; samples: SampleRow[]; histograms: CallHistogram[] } {
   const rows: ResultRow[] = [];
+  const samples: SampleRow[] = [];
+  const histograms: CallHistogram[] = [];
   text.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
     let rec: unknown;
@@ -131,9 +138,12 @@ function fromJsonl(text: string, path: string): ResultRow[] {
       throw bad(`${path}:${i + 1}`, `not JSON (${(e as Error).message})`);
     }
     if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw bad(`${path}:${i + 1}`, 'not a JSON object');
-    rows.push(rowFromRecord(rec as Record<string, unknown>, `${path}:${i + 1}`));
+    const entry = timelineEntry(rec as Record<string, unknown>, `${path}:${i + 1}`);
+    if (!entry) rows.push(rowFromRecord(rec as Record<string, unknown>, `${path}:${i + 1}`));
+    else if ('sample' in entry) samples.push(entry.sample);
+    else histograms.push(...entry.calls);
   });
-  return rows;
+  return { rows, samples, histograms };
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -236,8 +246,24 @@ export function loadReportInput(path: string): ReportInput {
               ? 'jsonl'
               : 'report'
             : 'csv';
-  if (format === 'csv') return { path, format, rows: fromCsv(text, path), requests: [] };
-  if (format === 'jsonl') return { path, format, rows: fromJsonl(text, path), requests: [] };
+  if (format === 'csv') return { path, format, rows: fromCsv(text, path), requests: [], samples: [] };
+  if (format === 'jsonl') {
+    const { rows, samples, histograms } = fromJsonl(text, path);
+    return { path, format: rows.length === 0 && samples.length > 0 ? 'timeline' : format, rows, requests: requestsFromHistograms(histograms), samples };
+  }
   const { rows, requests } = fromReport(text, path);
-  return { path, format, rows, requests };
+  return { path, format, rows, requests, samples: [] };
+}
+
+/** Reads several files (e.g. emissions.csv and its timeline) as one input. */
+export function loadReportInputs(paths: readonly string[]): ReportInput {
+  const inputs = paths.map(loadReportInput);
+  if (inputs.length === 1) return inputs[0]!;
+  return {
+    path: inputs.map((i) => i.path).join(', '),
+    format: inputs.map((i) => i.format).join(' + '),
+    rows: inputs.flatMap((i) => i.rows),
+    requests: inputs.flatMap((i) => i.requests),
+    samples: inputs.flatMap((i) => i.samples),
+  };
 }

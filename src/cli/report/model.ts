@@ -1,7 +1,12 @@
-import { COMPONENTS, type Component } from '../../types.js';
-import { formatDurationS, formatEnergyKWh, formatMassKg, formatShare, sig } from '../format.js';
+import { COMPONENTS, type Component, type SourceKind } from '../../types.js';
+import { formatDurationS, formatShare, sig } from '../format.js';
 import type { ReportInput, ResultRow } from './load.js';
+import type { SampleRow } from './timeline.js';
+import { inUnit, type Unit } from './units.js';
 import { J_PER_KWH } from '../../units.js';
+
+/** How a component's energy was obtained in a run; `unknown` for a CSV, which does not say. */
+export type ComponentKind = SourceKind | 'none' | 'unknown';
 
 /** A point of the power chart: mean power of each component over the interval that ends at `tS`. */
 export interface PowerPoint {
@@ -25,8 +30,14 @@ export interface RunSummary {
   readonly snapshots: readonly ResultRow[];
   readonly tasks: readonly ResultRow[];
   readonly power: readonly PowerPoint[];
+  /** Where `power` comes from: the timeline's samples, or deltas between cumulative rows. */
+  readonly powerFrom: 'samples' | 'rows';
+  /** Timeline samples of the run. */
+  readonly samples: readonly SampleRow[];
   /** Components with non-zero energy in this run, in output order. */
   readonly components: readonly Component[];
+  /** Measured, estimated or unknown, per component (from the boundary of JSON rows or the timeline). */
+  readonly kinds: Readonly<Record<Component, ComponentKind>>;
 }
 
 const energyOf = (r: ResultRow, c: Component) => (c === 'cpu' ? r.cpuEnergyKWh : c === 'gpu' ? r.gpuEnergyKWh : r.ramEnergyKWh);
@@ -69,34 +80,74 @@ function sumTasks(tasks: readonly ResultRow[]): ResultRow {
   };
 }
 
-/** Groups rows by project and run (first appearance order), separating task rows from run rows. */
-export function summarizeRuns(input: ReportInput): RunSummary[] {
-  const groups = new Map<string, ResultRow[]>();
-  for (const row of input.rows) {
-    const key = `${row.projectName}\u0000${row.runId}`;
-    const list = groups.get(key);
-    if (list) list.push(row);
-    else groups.set(key, [row]);
+/** A run's totals from its timeline alone (no result row): sums of the samples' energies and emissions. */
+function totalFromSamples(samples: readonly SampleRow[]): ResultRow {
+  const sum = (f: (s: SampleRow) => number) => samples.reduce((a, s) => a + f(s), 0);
+  const kWh = (c: Component) => sum((s) => s.energyJ[c]) / J_PER_KWH;
+  const first = samples[0]!;
+  return {
+    timestamp: first.timestamp,
+    projectName: first.projectName,
+    runId: first.runId,
+    durationS: Math.max(...samples.map((s) => s.tS)),
+    emissionsKg: sum((s) => s.emissionsKg),
+    cpuEnergyKWh: kWh('cpu'),
+    gpuEnergyKWh: kWh('gpu'),
+    ramEnergyKWh: kWh('ram'),
+    energyKWh: kWh('cpu') + kWh('gpu') + kWh('ram'),
+  };
+}
+
+function kindsOf(rows: readonly ResultRow[], samples: readonly SampleRow[]): Record<Component, ComponentKind> {
+  const kinds = { cpu: 'unknown', gpu: 'unknown', ram: 'unknown' } as Record<Component, ComponentKind>;
+  const boundary = [...rows].reverse().find((r) => r.boundary)?.boundary;
+  const last = samples[samples.length - 1];
+  for (const c of COMPONENTS) {
+    const fromRow = boundary?.[c]?.kind;
+    if (fromRow === 'measured' || fromRow === 'estimated' || fromRow === 'none') kinds[c] = fromRow;
+    else if (last) kinds[c] = last.kinds[c];
   }
-  return [...groups.values()].map((rows) => {
+  return kinds;
+}
+
+const runKey = (r: { projectName: string; runId: string }) => `${r.projectName}\u0000${r.runId}`;
+
+/**
+ * Groups rows and timeline samples by project and run (first appearance order), separating task
+ * rows from run rows. Power over time comes from the samples where the run has some.
+ */
+export function summarizeRuns(input: ReportInput): RunSummary[] {
+  const groups = new Map<string, { rows: ResultRow[]; samples: SampleRow[] }>();
+  const group = (key: string) => {
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { rows: [], samples: [] }));
+    return g;
+  };
+  for (const row of input.rows) group(runKey(row)).rows.push(row);
+  for (const s of input.samples) group(runKey(s)).samples.push(s);
+  return [...groups.values()].map(({ rows, samples }) => {
+    samples.sort((a, b) => a.tS - b.tS);
     const tasks = rows.filter((r) => r.taskName !== undefined);
     const snapshots = rows.filter((r) => r.taskName === undefined).sort((a, b) => a.durationS - b.durationS);
-    const fromTasks = snapshots.length === 0;
-    const total = fromTasks ? sumTasks(tasks) : snapshots[snapshots.length - 1]!;
-    const power = powerSeries(snapshots);
+    const fromTasks = snapshots.length === 0 && tasks.length > 0;
+    const total = snapshots.length > 0 ? snapshots[snapshots.length - 1]! : fromTasks ? sumTasks(tasks) : totalFromSamples(samples);
+    const power = samples.length > 0 ? samples.map((s) => ({ t0S: s.t0S, tS: s.tS, powerW: s.powerW })) : powerSeries(snapshots);
     const components = COMPONENTS.filter((c) => energyOf(total, c) > 0 || power.some((p) => p.powerW[c] > 0));
-    const first = rows[0]!;
+    const first = rows[0] ?? totalFromSamples(samples);
     return {
       projectName: first.projectName,
       runId: first.runId,
       ...(first.experimentName !== undefined ? { experimentName: first.experimentName } : {}),
-      firstTimestamp: [...rows].sort((a, b) => a.durationS - b.durationS)[0]!.timestamp,
+      firstTimestamp: rows.length > 0 ? [...rows].sort((a, b) => a.durationS - b.durationS)[0]!.timestamp : first.timestamp,
       total,
       fromTasks,
       snapshots,
       tasks,
       power,
+      powerFrom: samples.length > 0 ? 'samples' : 'rows',
+      samples,
       components,
+      kinds: kindsOf(rows, samples),
     };
   });
 }
@@ -116,17 +167,30 @@ export function runLabel(r: RunSummary): string {
 /** A run id short enough for a table or a chart title. */
 export const shortId = (id: string): string => (id.length > 13 ? `${id.slice(0, 8)}…` : id);
 
-/** The totals columns shared by the terminal and HTML run tables: duration … g/kWh. */
-export function runTotalCells(r: RunSummary): string[] {
+/** Units of the energy and CO2eq columns of a table. */
+export interface ColumnUnits {
+  readonly energy: Unit;
+  readonly mass: Unit;
+}
+
+/** A component's share of a result, marked `*` when the component was estimated. */
+export function shareCell(t: ResultRow, c: Component, kind: ComponentKind): string {
+  return formatShare(energyOf(t, c), t.energyKWh) + (kind === 'estimated' && energyOf(t, c) > 0 ? '*' : '');
+}
+
+/** The totals columns shared by the terminal and HTML run tables: duration … g/kWh, energy and CO2eq in `units`. */
+export function runTotalCells(r: RunSummary, units: ColumnUnits): string[] {
   const t = r.total;
   const g = gramsPerKWh(t);
   return [
     formatDurationS(t.durationS),
-    formatEnergyKWh(t.energyKWh),
-    formatShare(t.cpuEnergyKWh, t.energyKWh),
-    formatShare(t.gpuEnergyKWh, t.energyKWh),
-    formatShare(t.ramEnergyKWh, t.energyKWh),
-    formatMassKg(t.emissionsKg),
+    inUnit(t.energyKWh, units.energy),
+    ...COMPONENTS.map((c) => shareCell(t, c, r.kinds[c])),
+    inUnit(t.emissionsKg, units.mass),
     g === undefined ? '–' : sig(g),
   ];
 }
+
+/** Whether any component of these runs was estimated (tables then explain the `*`). */
+export const anyEstimated = (runs: readonly RunSummary[]): boolean =>
+  runs.some((r) => COMPONENTS.some((c) => r.kinds[c] === 'estimated' && energyOf(r.total, c) > 0));

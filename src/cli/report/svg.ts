@@ -23,6 +23,7 @@ export function niceTicks(max: number, count = 5): number[] {
 
 const fmt = (v: number) => {
   if (v === 0) return '0';
+  if (!Number.isFinite(v)) return v > 0 ? '∞' : '-∞';
   const a = Math.abs(v);
   if (a >= 1e4 || a < 1e-3) return v.toExponential(1);
   return String(Number(v.toPrecision(3)));
@@ -32,6 +33,24 @@ export interface Series {
   readonly key: string;
   readonly label: string;
   readonly color: string;
+  /** Drawn dashed (lines) or hatched (bars, legend), and labelled so: the values come from a model. */
+  readonly estimated?: boolean;
+}
+
+/** Id of the hatch pattern of a series key; {@link hatchDefs} defines it once per page. */
+export const hatchId = (key: string) => `hatch-${key.replace(/[^\w-]/g, '_')}`;
+
+/**
+ * An invisible SVG holding one diagonal hatch pattern per series, referenced by every chart of the
+ * page as `fill="url(#hatch-<key>)"` (a fragment of the page itself, no fetch).
+ */
+export function hatchDefs(series: readonly Series[]): string {
+  const patterns = series.map(
+    (s) =>
+      `<pattern id="${hatchId(s.key)}" patternUnits="userSpaceOnUse" width="6" height="6" patternTransform="rotate(45)">` +
+      `<rect width="6" height="6" fill="${s.color}" fill-opacity="0.25"/><line x1="0" y1="0" x2="0" y2="6" stroke="${s.color}" stroke-width="3"/></pattern>`,
+  );
+  return `<svg class="defs" width="0" height="0" aria-hidden="true" xmlns="http://www.w3.org/2000/svg"><defs>${patterns.join('')}</defs></svg>`;
 }
 
 interface Frame {
@@ -68,7 +87,11 @@ function axes(f: Frame, yTicks: number[], yLabel: string, xLabel: string): strin
 
 function legend(series: readonly Series[]): string {
   return `<ul class="legend">${series
-    .map((s) => `<li data-series="${esc(s.key)}"><span class="swatch" style="background:${s.color}"></span>${esc(s.label)}</li>`)
+    .map((s) =>
+      s.estimated
+        ? `<li data-series="${esc(s.key)}" data-estimated="true"><svg class="swatch" viewBox="0 0 12 12"><rect width="12" height="12" fill="url(#${hatchId(s.key)})" stroke="${s.color}"/></svg>${esc(s.label)} (estimated)</li>`
+        : `<li data-series="${esc(s.key)}"><span class="swatch" style="background:${s.color}"></span>${esc(s.label)}</li>`,
+    )
     .join('')}</ul>`;
 }
 
@@ -123,7 +146,8 @@ export function lineChart(opts: {
         return `${i === 0 ? 'M' : 'L'}${r2(px(p.x0))} ${r2(py(p.y))} L${end}`;
       })
       .join(' ');
-    body.push(`<path data-series="${esc(s.key)}" d="${d}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
+    const dash = s.estimated ? ' stroke-dasharray="7 4" data-estimated="true"' : '';
+    body.push(`<path data-series="${esc(s.key)}" d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${dash}/>`);
     for (const p of s.points) {
       body.push(
         `<circle data-series="${esc(s.key)}" data-x="${p.x}" data-y="${p.y}" cx="${r2(px(p.x))}" cy="${r2(py(p.y))}" r="3" fill="${s.color}"><title>${esc(s.label)}: ${fmt(p.y)} at ${fmt(p.x)}</title></circle>`,
@@ -146,6 +170,8 @@ export function barChart(opts: {
   categories: ReadonlyArray<{ readonly key: string; readonly label: string }>;
   series: readonly Series[];
   value: (category: string, series: string) => number;
+  /** Whether this bar segment was estimated (hatched); default: the series' `estimated`. */
+  estimated?: (category: string, series: string) => boolean;
 }): string {
   const f = FRAME;
   const totals = opts.categories.map((c) => opts.series.reduce((s, se) => s + Math.max(0, opts.value(c.key, se.key)), 0));
@@ -166,8 +192,10 @@ export function barChart(opts: {
       if (v === 0) continue;
       const h = (v / yMax) * plotH;
       const y = f.top + plotH - ((base + v) / yMax) * plotH;
+      const est = opts.estimated ? opts.estimated(c.key, s.key) : s.estimated === true;
+      const fill = est ? `url(#${hatchId(s.key)})" stroke="${s.color}" data-estimated="true` : s.color;
       body.push(
-        `<rect data-series="${esc(s.key)}" data-value="${v}" x="${r2(x)}" y="${r2(y)}" width="${r2(barW)}" height="${r2(h)}" fill="${s.color}"><title>${esc(c.label)} ${esc(s.label)}: ${fmt(v)}</title></rect>`,
+        `<rect data-series="${esc(s.key)}" data-value="${v}" x="${r2(x)}" y="${r2(y)}" width="${r2(barW)}" height="${r2(h)}" fill="${fill}"><title>${esc(c.label)} ${esc(s.label)}${est ? ' (estimated)' : ''}: ${fmt(v)}</title></rect>`,
       );
       base += v;
     }
@@ -175,7 +203,8 @@ export function barChart(opts: {
     if (i % labelEvery === 0)
       body.push(`<text class="tick" x="${r2(x + barW / 2)}" y="${f.height - f.bottom + 16}" text-anchor="middle">${esc(c.label)}</text>`);
   });
-  return figure(opts.chart, opts.attrs ?? {}, opts.title, body.join(''), opts.series.length > 1 ? legend(opts.series) : '');
+  const shown = opts.series.map((s) => ({ ...s, estimated: opts.estimated ? opts.categories.some((c) => opts.estimated!(c.key, s.key)) : s.estimated }));
+  return figure(opts.chart, opts.attrs ?? {}, opts.title, body.join(''), opts.series.length > 1 || shown.some((s) => s.estimated) ? legend(shown) : '');
 }
 
 export interface Bin {

@@ -1,0 +1,50 @@
+// The package entries as published (dist/, built by the global set-up): `wattprint` loads neither
+// prom-client nor @opentelemetry/api; `wattprint/prometheus` and `wattprint/otel` resolve through
+// package.json's exports in both module systems.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8' }).trim();
+
+describe('package entries', () => {
+  it("importing 'wattprint' (ESM) resolves no optional peer", () => {
+    // A resolve hook that refuses the peers: 'wattprint' must load through it, 'wattprint/prometheus' must not.
+    const hook = `export async function resolve(s, c, next) { if (/^(prom-client|@opentelemetry\\/)/.test(s)) throw new Error('optional peer resolved: ' + s); return next(s, c); }`;
+    const run = (entry: string) =>
+      node([
+        '--input-type=module',
+        '-e',
+        `import { register } from 'node:module';
+         register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));
+         try { const w = await import('${entry}'); console.log(JSON.stringify(Object.keys(w).length > 0)); }
+         catch (e) { console.log(JSON.stringify(String(e.message))); }`,
+      ]);
+    expect(JSON.parse(run('wattprint'))).toBe(true);
+    expect(JSON.parse(run('wattprint/prometheus'))).toBe('optional peer resolved: prom-client');
+  });
+
+  it("requiring 'wattprint' (CJS) loads no optional peer; the exporter entries load theirs", () => {
+    const out = node([
+      '-e',
+      `require('wattprint');
+       const before = Object.keys(require.cache).filter((k) => /node_modules\\/(prom-client|@opentelemetry)/.test(k)).length;
+       const { prometheusMetrics } = require('wattprint/prometheus');
+       const { otelMetrics } = require('wattprint/otel');
+       const after = Object.keys(require.cache).filter((k) => /node_modules\\/prom-client/.test(k)).length;
+       console.log(JSON.stringify({ before, after: after > 0, fns: [typeof prometheusMetrics, typeof otelMetrics] }));`,
+    ]);
+    expect(JSON.parse(out)).toEqual({ before: 0, after: true, fns: ['function', 'function'] });
+  });
+
+  it('the ESM entries import their peer only where needed', () => {
+    const out = node([
+      '--input-type=module',
+      '-e',
+      `const p = await import('wattprint/prometheus'); const o = await import('wattprint/otel');
+       console.log(JSON.stringify([typeof p.prometheusMetrics, typeof o.otelMetrics, p.CALL_ENERGY_BUCKETS_J.length]));`,
+    ]);
+    expect(JSON.parse(out)).toEqual(['function', 'function', 13]);
+  });
+});
