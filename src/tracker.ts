@@ -30,6 +30,7 @@ import {
 import { buildSnapshot, emptyLedgers, minPowerWindowMs, recordDevices, recordInterval } from './tracker/snapshot.js';
 import { VERSION } from './version.js';
 import type { LlmCallRecord } from './llm/types.js';
+import { RemoteTotals, type RemoteRequest } from './inference/remote.js';
 import { J_PER_KWH, BYTES_PER_GIB } from './units.js';
 
 /** Events of {@link EmissionsTracker}. 'error' and 'warning' never throw into your code. */
@@ -121,6 +122,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
   private readonly warnedCodes = new Set<string>();
   private removeExitHook?: () => void;
   private readonly calls: CallTracker;
+  private readonly remote = new RemoteTotals();
 
   /**
    * Validates every option (throws {@link WattprintError} naming the option) but touches no
@@ -332,6 +334,20 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
   /** Runs `fn` with labels that every call record inside it (across awaits) carries. */
   withLabels<T>(labels: Record<string, LabelValue>, fn: () => T): T {
     return this.calls.withLabels(labels, fn);
+  }
+
+  /**
+   * For `wattprint/llm` (its `LlmEventTarget`): called as a remote LLM request starts; the returned
+   * function adds the request's estimate to the run's `remoteEstimate` and to the wrapped call in
+   * whose async context it started, if any. The first call turns that call tracking on.
+   */
+  remoteCallScope(): (request: RemoteRequest) => void {
+    const inCall = this.calls.remoteScope();
+    return (r) => {
+      if (this.state !== 'running') return;
+      this.remote.add(r);
+      inCall?.(r);
+    };
   }
 
   /** Aggregates over the wrapped calls so far (all names, or one). */
@@ -617,6 +633,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       intensityGPerKWh: intensity.gPerKWh,
       intensitySource: intensity.source,
       boundary: this.boundary(),
+      ...(taskName === undefined && this.remote.requests > 0 ? { remoteEstimate: this.remote.toJSON() } : {}),
     };
   }
 

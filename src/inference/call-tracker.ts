@@ -3,6 +3,7 @@ import { WattprintError, invalidOption, toError } from '../errors.js';
 import type { Measurement, WattprintWarning } from '../types.js';
 import { buildReport, type ReportInput, type WattprintReport } from './report.js';
 import { PendingCalls } from './pending.js';
+import { RemoteTotals, type RemoteRequest } from './remote.js';
 import { StatsAccumulator, type FinishedCall } from './stats.js';
 import { isAsyncIterable, isNodeStream, trackAsyncIterable, watchNodeStream, type StreamOutcome } from './stream.js';
 import type {
@@ -61,6 +62,8 @@ class CallState {
   inputTokens = NaN;
   outputTokens = NaN;
   acc: Accrued | undefined = undefined;
+  /** Estimates of the remote LLM requests made inside the call (`wattprint/llm`). */
+  remote: RemoteTotals | undefined = undefined;
   constructor(
     readonly site: Site,
     readonly startMs: number,
@@ -166,6 +169,8 @@ export class CallTracker {
   private totals = mutableTotals();
   private byName = new Map<string, StatsAccumulator>();
   private als: AsyncLocalStorage<Labels> | undefined;
+  /** The call whose code is running, across awaits; only once `remoteScope()` was first asked (it costs every promise). */
+  private callStore: AsyncLocalStorage<CallState> | undefined;
   private wallOffsetMs = 0;
   private startedAtMs: number | undefined;
   private stoppedAtMs: number | undefined;
@@ -185,6 +190,7 @@ export class CallTracker {
     error: false,
     truncated: false,
     abandoned: false,
+    remote: undefined,
   };
 
   private baselineState: 'off' | 'measuring' | 'ready' | 'failed' = 'off';
@@ -303,7 +309,10 @@ export class CallTracker {
       const c = self.begin(site);
       let result: unknown;
       try {
-        result = (fn as unknown as (...a: unknown[]) => unknown).apply(this, args);
+        const store = self.callStore;
+        result = store
+          ? store.run(c, () => (fn as unknown as (...a: unknown[]) => unknown).apply(this, args))
+          : (fn as unknown as (...a: unknown[]) => unknown).apply(this, args);
       } catch (e) {
         self.end(c, ERROR);
         throw e;
@@ -334,6 +343,23 @@ export class CallTracker {
     this.als ??= new AsyncLocalStorage<Labels>();
     const merged = Object.freeze({ ...this.als.getStore(), ...labels });
     return this.als.run(merged, fn);
+  }
+
+  /**
+   * For `wattprint/llm`: where to add a remote request that starts now, the wrapped call in whose
+   * async context it runs, or undefined outside any. The first call only turns the tracking on.
+   * A request that ends after its call ended is not added to the call (it stays in the run's totals).
+   */
+  remoteScope(): ((r: RemoteRequest) => void) | undefined {
+    if (!this.callStore) {
+      this.callStore = new AsyncLocalStorage<CallState>();
+      return undefined;
+    }
+    const c = this.callStore.getStore();
+    if (c === undefined) return undefined;
+    return (r) => {
+      if (!c.ended) (c.remote ??= new RemoteTotals()).add(r);
+    };
   }
 
   /** Statistics of all calls (with idle energy) or of the calls named `name`. */
@@ -433,7 +459,7 @@ export class CallTracker {
     if (--this.inFlightCount === 0) this.busyAccMs += now - Math.max(this.busySinceMs, this.lastSampleMs);
     const meta = outcome | (c.stream ? STREAM_BIT : 0) | (c.dynamic ? DYNAMIC_BIT : 0);
     const pending = this.pending;
-    pending.push(c.site, c.labels, c.acc === undefined ? undefined : c, c.startMs, now, c.inputTokens, c.outputTokens, c.chunks, meta);
+    pending.push(c.site, c.labels, c.acc === undefined && c.remote === undefined ? undefined : c, c.startMs, now, c.inputTokens, c.outputTokens, c.chunks, meta);
     // A loop of sync calls never yields to the host's timer: sample from here so pending calls
     // stay within one interval's worth (or maxPendingCalls).
     if (now - this.lastSampleMs >= this.intervalMs || pending.n >= this.maxPending) this.sample();
@@ -640,6 +666,7 @@ export class CallTracker {
           (a?.energyJ ?? 0) + eRate * t,
           (a?.emissionsKg ?? 0) + emRate * t,
           (meta & DYNAMIC_BIT) !== 0 ? (a?.dynamicJ ?? 0) + dynRate * t : NaN,
+          P.span[i]?.remote,
           emit,
         );
       }
@@ -667,6 +694,7 @@ export class CallTracker {
       a?.energyJ ?? 0,
       a?.emissionsKg ?? 0,
       c.dynamic ? (a?.dynamicJ ?? 0) : NaN,
+      c.remote,
       this.wantsRecords(),
     );
   }
@@ -692,6 +720,7 @@ export class CallTracker {
     energyJ: number,
     emissionsKg: number,
     dynamicJ: number,
+    remote: RemoteTotals | undefined,
     emit: boolean,
   ): void {
     const durationS = Math.max(endMs - startMs, 0) / 1000;
@@ -709,6 +738,7 @@ export class CallTracker {
     f.error = outcome === ERROR;
     f.truncated = outcome === TRUNCATED;
     f.abandoned = outcome === ABANDONED;
+    f.remote = remote;
     // Bind the site to this run's stats (new sites, and sites wrapped before a restart).
     if (site.gen !== this.gen) {
       site.stats = this.statsFor(site.name);
@@ -741,6 +771,7 @@ export class CallTracker {
     r.outcome = OUTCOMES[outcome];
     r.stream = stream;
     if (chunks >= 0) r.chunks = chunks;
+    if (remote) r.remoteEstimate = remote.toJSON();
     this.emitSafely('call', r as unknown as CallRecord);
   }
 

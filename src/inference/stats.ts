@@ -1,4 +1,5 @@
 import { LogHistogram } from './histogram.js';
+import { RemoteTotals } from './remote.js';
 import type { CallStats } from './types.js';
 import { J_PER_KWH } from '../units.js';
 
@@ -19,6 +20,8 @@ export interface FinishedCall {
   error: boolean;
   truncated: boolean;
   abandoned: boolean;
+  /** Estimates of the call's remote LLM requests, if it made any. */
+  remote: RemoteTotals | undefined;
 }
 
 /** Running totals and quantile sketches of a set of calls, in constant memory. */
@@ -42,8 +45,11 @@ export class StatsAccumulator {
   outputTokenEnergyJ = 0;
   readonly energyHist = new LogHistogram();
   readonly durationHist = new LogHistogram();
+  /** Sum of the calls' remote LLM estimates, once one has some. */
+  remote: RemoteTotals | undefined = undefined;
 
   add(c: FinishedCall): void {
+    if (c.remote) (this.remote ??= new RemoteTotals()).merge(c.remote);
     this.count++;
     if (c.error) this.errors++;
     if (c.truncated) this.truncated++;
@@ -90,6 +96,7 @@ export class StatsAccumulator {
     this.outputTokenEnergyJ += other.outputTokenEnergyJ;
     this.energyHist.merge(other.energyHist);
     this.durationHist.merge(other.durationHist);
+    if (other.remote) (this.remote ??= new RemoteTotals()).merge(other.remote);
   }
 
   toStats(name: string | undefined, idle?: { energyJ: number; emissionsKg: number }): CallStats {
@@ -130,6 +137,7 @@ export class StatsAccumulator {
       stats.idleEmissionsKg = idle.emissionsKg;
     }
     for (const k of Object.keys(stats)) if (stats[k] === undefined) delete stats[k];
+    if (this.remote) stats.remoteEstimate = this.remote.toJSON();
     return stats as unknown as CallStats;
   }
 }

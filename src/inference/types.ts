@@ -1,7 +1,7 @@
 import type { HardwareInfo } from '../hardware.js';
 import type { ResolvedOptions } from '../options.js';
 import type { WattprintError } from '../errors.js';
-import type { Boundary, EmissionsData, IntensityValue, Measurement, WattprintWarning } from '../types.js';
+import type { Boundary, EmissionsData, IntensityValue, Measurement, RemoteEstimate, WattprintWarning } from '../types.js';
 
 /** A label value attached to calls with `withLabels`. */
 export type LabelValue = string | number | boolean;
@@ -110,6 +110,12 @@ export interface CallRecord {
   readonly stream: boolean;
   /** Chunks pulled from a stream result, where observed. */
   readonly chunks?: number;
+  /**
+   * Remote LLM API requests made inside the call (instrumented with `wattprint/llm`): their
+   * ESTIMATED impacts summed as scenario ranges. Not part of `energyJ`/`emissionsKg`, which are
+   * measured here; absent when the call made none.
+   */
+  readonly remoteEstimate?: RemoteEstimate;
 }
 
 /** Aggregates of calls, all of them or one name: `tracker.callStats(name?)`. */
@@ -155,6 +161,8 @@ export interface CallStats {
   /** All calls only: energy measured while no call was in flight. */
   readonly idleEnergyJ?: number;
   readonly idleEmissionsKg?: number;
+  /** Sum of the calls' `remoteEstimate`s (estimated remote LLM requests, apart from the measured energy); absent when none made any. */
+  readonly remoteEstimate?: RemoteEstimate;
 }
 
 /** The idle baseline measured after start with `baseline: { durationMs }`. */

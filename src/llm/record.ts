@@ -51,6 +51,8 @@ export function createSink(options: LlmInstrumentOptions | undefined, fn: string
   if (options.onRecord !== undefined && typeof options.onRecord !== 'function') throw invalidOption('onRecord', `${fn}: \`onRecord\` must be a function`);
   if (options.labels !== undefined && (typeof options.labels !== 'object' || options.labels === null))
     throw invalidOption('labels', `${fn}: \`labels\` must be an object such as { feature: 'chat' }`);
+  // Turns on the tracker's tracking of the wrapped call in progress, so requests made in one are added to it.
+  options.tracker?.remoteCallScope?.();
   return { options, labels: Object.freeze({ ...options.labels }), unknown: new Map() };
 }
 
