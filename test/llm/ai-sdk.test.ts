@@ -1,21 +1,14 @@
 import { createOpenAI } from '@ai-sdk/openai';
 import { generateText, streamText, wrapLanguageModel } from 'ai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { wattprintMiddleware, type LlmCallRecord } from '../../src/llm/index.js';
-import { SECRET_KEY, startFakeApi, type FakeApi } from './fake-apis.js';
+import { SECRET_KEY, useFakeApi } from './fake-apis.js';
 
-let api: FakeApi;
-beforeAll(async () => {
-  api = await startFakeApi();
-});
-afterAll(() => api.close());
-beforeEach(() => {
-  api.next = {};
-});
+const fake = useFakeApi();
 
 function setup() {
   const records: LlmCallRecord[] = [];
-  const provider = createOpenAI({ apiKey: SECRET_KEY, baseURL: `${api.url}/v1` });
+  const provider = createOpenAI({ apiKey: SECRET_KEY, baseURL: `${fake.api.url}/v1` });
   const model = wrapLanguageModel({ model: provider.chat('gpt-4o-mini'), middleware: wattprintMiddleware({ onRecord: (r) => records.push(r), labels: { route: '/chat' } }) });
   return { model, records };
 }
@@ -24,7 +17,7 @@ const settle = () => new Promise((r) => setTimeout(r, 10));
 describe('wattprintMiddleware with the real ai SDK and @ai-sdk/openai against a local server', () => {
   it('generateText: usage from the result', async () => {
     const { model, records } = setup();
-    api.next = { inputTokens: 9, outputTokens: 77, responseModel: 'gpt-4o-mini-2024-07-18' };
+    fake.api.next = { inputTokens: 9, outputTokens: 77, responseModel: 'gpt-4o-mini-2024-07-18' };
     const r = await generateText({ model, prompt: 'hi', maxRetries: 0 });
     expect(r.text).toBe('Hello world!');
     await settle();
@@ -35,7 +28,7 @@ describe('wattprintMiddleware with the real ai SDK and @ai-sdk/openai against a 
 
   it("streamText: usage from the stream's finish part", async () => {
     const { model, records } = setup();
-    api.next = { chunks: ['a', 'b', 'c', 'd'], inputTokens: 2, outputTokens: 30 };
+    fake.api.next = { chunks: ['a', 'b', 'c', 'd'], inputTokens: 2, outputTokens: 30 };
     const s = streamText({ model, prompt: 'hi', maxRetries: 0 });
     let text = '';
     for await (const t of s.textStream) text += t;
@@ -44,12 +37,12 @@ describe('wattprintMiddleware with the real ai SDK and @ai-sdk/openai against a 
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({ stream: true, status: 'ok', tokenSource: 'usage', outputTokens: 30 });
     // The AI SDK asks for the usage chunk itself.
-    expect(api.requests.at(-1)!.body.stream_options).toEqual({ include_usage: true });
+    expect(fake.api.requests.at(-1)!.body.stream_options).toEqual({ include_usage: true });
   });
 
   it('an HTTP error is recorded (and thrown to the caller) without the key', async () => {
     const { model, records } = setup();
-    api.next = { status: 500 };
+    fake.api.next = { status: 500 };
     await expect(generateText({ model, prompt: 'hi', maxRetries: 0 })).rejects.toThrow();
     await settle();
     expect(records.map((r) => [r.status, r.error?.httpStatus])).toEqual([['error', 500]]);
@@ -59,7 +52,7 @@ describe('wattprintMiddleware with the real ai SDK and @ai-sdk/openai against a 
 
   it('an aborted stream is recorded as aborted with the deltas seen', async () => {
     const { model, records } = setup();
-    api.next = { chunks: ['a', 'b', 'c', 'd', 'e'], hangAfter: 2 };
+    fake.api.next = { chunks: ['a', 'b', 'c', 'd', 'e'], hangAfter: 2 };
     const ac = new AbortController();
     const s = streamText({ model, prompt: 'hi', maxRetries: 0, abortSignal: ac.signal, onError: () => {} });
     let n = 0;

@@ -1,20 +1,13 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { instrumentAnthropic, type LlmCallRecord } from '../../src/llm/index.js';
-import { SECRET_KEY, startFakeApi, type FakeApi } from './fake-apis.js';
+import { SECRET_KEY, useFakeApi } from './fake-apis.js';
 
-let api: FakeApi;
-beforeAll(async () => {
-  api = await startFakeApi();
-});
-afterAll(() => api.close());
-beforeEach(() => {
-  api.next = {};
-});
+const fake = useFakeApi();
 
 function setup() {
   const records: LlmCallRecord[] = [];
-  const client = instrumentAnthropic(new Anthropic({ apiKey: SECRET_KEY, baseURL: api.url, maxRetries: 0 }), { onRecord: (r) => records.push(r), zone: 'FRA' });
+  const client = instrumentAnthropic(new Anthropic({ apiKey: SECRET_KEY, baseURL: fake.api.url, maxRetries: 0 }), { onRecord: (r) => records.push(r), zone: 'FRA' });
   return { client, records };
 }
 const settle = () => new Promise((r) => setImmediate(r));
@@ -23,10 +16,10 @@ const MODEL = 'claude-sonnet-4-5-20250929';
 describe('instrumentAnthropic with the real @anthropic-ai/sdk against a local server', () => {
   it('records a message with input tokens including cache reads and writes', async () => {
     const { client, records } = setup();
-    api.next = { inputTokens: 20, outputTokens: 150 };
+    fake.api.next = { inputTokens: 20, outputTokens: 150 };
     const msg = await client.messages.create({ model: MODEL, max_tokens: 200, messages: [{ role: 'user', content: 'hi' }] });
     expect(msg.content[0]).toMatchObject({ type: 'text', text: 'Hello world!' });
-    expect(JSON.stringify(api.requests.at(-1)!.headers)).toContain(SECRET_KEY);
+    expect(JSON.stringify(fake.api.requests.at(-1)!.headers)).toContain(SECRET_KEY);
     await settle();
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({ provider: 'anthropic', model: MODEL, inputTokens: 32, outputTokens: 150, status: 'ok', tokenSource: 'usage' });
@@ -36,7 +29,7 @@ describe('instrumentAnthropic with the real @anthropic-ai/sdk against a local se
 
   it("streams: message_delta's cumulative count is the total (message_start's is not added)", async () => {
     const { client, records } = setup();
-    api.next = { chunks: ['a', 'b', 'c'], inputTokens: 8, outputTokens: 37 };
+    fake.api.next = { chunks: ['a', 'b', 'c'], inputTokens: 8, outputTokens: 37 };
     const stream = await client.messages.create({ model: MODEL, max_tokens: 100, messages: [], stream: true });
     let events = 0;
     for await (const _ of stream) events++;
@@ -47,7 +40,7 @@ describe('instrumentAnthropic with the real @anthropic-ai/sdk against a local se
 
   it('the messages.stream() helper is recorded once', async () => {
     const { client, records } = setup();
-    api.next = { chunks: ['x', 'y'], outputTokens: 11 };
+    fake.api.next = { chunks: ['x', 'y'], outputTokens: 11 };
     const final = await client.messages.stream({ model: MODEL, max_tokens: 100, messages: [] }).finalMessage();
     expect(final.usage.output_tokens).toBe(11);
     await settle();
@@ -56,7 +49,7 @@ describe('instrumentAnthropic with the real @anthropic-ai/sdk against a local se
 
   it('a stream cut by an AbortController before message_delta: counted content deltas', async () => {
     const { client, records } = setup();
-    api.next = { chunks: ['a', 'b', 'c', 'd'], hangAfter: 2, outputTokens: 50 };
+    fake.api.next = { chunks: ['a', 'b', 'c', 'd'], hangAfter: 2, outputTokens: 50 };
     const ac = new AbortController();
     const stream = await client.messages.create({ model: MODEL, max_tokens: 100, messages: [], stream: true }, { signal: ac.signal });
     let deltas = 0;
@@ -71,7 +64,7 @@ describe('instrumentAnthropic with the real @anthropic-ai/sdk against a local se
   it('4xx and 5xx errors are recorded without the key', async () => {
     const { client, records } = setup();
     for (const status of [401, 529]) {
-      api.next = { status };
+      fake.api.next = { status };
       const err = await client.messages.create({ model: MODEL, max_tokens: 10, messages: [] }).catch((e) => e);
       expect(err).toBeInstanceOf(Anthropic.APIError);
       expect(err.status).toBe(status);

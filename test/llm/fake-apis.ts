@@ -2,6 +2,7 @@
 // wire formats, JSON and SSE, so the real SDKs can be pointed at them: no test touches the network.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 
 export const SECRET_KEY = 'sk-test-THIS-KEY-MUST-NEVER-LEAK-0123456789abcdef';
 
@@ -175,4 +176,17 @@ export async function startFakeApi(): Promise<FakeApi> {
         server.close(() => r());
       }),
   });
+}
+
+/** Starts a fake API for the test file (closed after it) and resets `next` before each test. */
+export function useFakeApi(): { readonly api: FakeApi } {
+  const holder = {} as { api: FakeApi };
+  beforeAll(async () => {
+    holder.api = await startFakeApi();
+  });
+  afterAll(() => holder.api.close());
+  beforeEach(() => {
+    holder.api.next = {};
+  });
+  return holder;
 }

@@ -1,15 +1,11 @@
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EmissionsTracker } from '../../src/index.js';
 import { estimateLlmCall, instrumentOpenAI, type LlmCallRecord } from '../../src/llm/index.js';
 import type { WattprintWarning } from '../../src/types.js';
-import { SECRET_KEY, startFakeApi, type FakeApi } from './fake-apis.js';
+import { SECRET_KEY, useFakeApi } from './fake-apis.js';
 
-let api: FakeApi;
-beforeAll(async () => {
-  api = await startFakeApi();
-});
-afterAll(() => api.close());
+const fake = useFakeApi();
 
 function setup(labels?: Record<string, string>) {
   const tracker = new EmissionsTracker({ saveToFile: false, handleSignals: false, native: false });
@@ -17,24 +13,21 @@ function setup(labels?: Record<string, string>) {
   const warnings: WattprintWarning[] = [];
   tracker.on('llm', (r) => records.push(r));
   tracker.on('warning', (w) => warnings.push(w));
-  const client = instrumentOpenAI(new OpenAI({ apiKey: SECRET_KEY, baseURL: `${api.url}/v1`, maxRetries: 0 }), { tracker, ...(labels ? { labels } : {}) });
+  const client = instrumentOpenAI(new OpenAI({ apiKey: SECRET_KEY, baseURL: `${fake.api.url}/v1`, maxRetries: 0 }), { tracker, ...(labels ? { labels } : {}) });
   return { tracker, client, records, warnings };
 }
 
 /** Waits for the record of a call whose promise the test has already settled. */
 const settle = () => new Promise((r) => setImmediate(r));
 
-beforeEach(() => {
-  api.next = {};
-});
 
 describe('instrumentOpenAI with the real openai SDK against a local server', () => {
   it('returns the same client and records a chat completion with the usage and the response model', async () => {
     const { client, records } = setup({ feature: 'chat' });
-    api.next = { inputTokens: 12, outputTokens: 321, responseModel: 'gpt-4o-mini-2024-07-18' };
+    fake.api.next = { inputTokens: 12, outputTokens: 321, responseModel: 'gpt-4o-mini-2024-07-18' };
     const res = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
     expect(res.choices[0]!.message.content).toBe('Hello world!');
-    expect(api.requests.at(-1)!.headers.authorization).toBe(`Bearer ${SECRET_KEY}`);
+    expect(fake.api.requests.at(-1)!.headers.authorization).toBe(`Bearer ${SECRET_KEY}`);
     await settle();
     expect(records).toHaveLength(1);
     const r = records[0]!;
@@ -49,7 +42,7 @@ describe('instrumentOpenAI with the real openai SDK against a local server', () 
 
   it('streams: the include_usage chunk gives the tokens', async () => {
     const { client, records } = setup();
-    api.next = { chunks: ['a', 'b', 'c', 'd', 'e'], inputTokens: 3, outputTokens: 42 };
+    fake.api.next = { chunks: ['a', 'b', 'c', 'd', 'e'], inputTokens: 3, outputTokens: 42 };
     const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [], stream: true, stream_options: { include_usage: true } });
     let text = '';
     for await (const c of stream) text += c.choices[0]?.delta?.content ?? '';
@@ -60,7 +53,7 @@ describe('instrumentOpenAI with the real openai SDK against a local server', () 
 
   it('streams without a usage chunk: counted chunks, and the record says so', async () => {
     const { client, records } = setup();
-    api.next = { chunks: ['a', 'b', 'c', 'd', 'e'], outputTokens: 42 };
+    fake.api.next = { chunks: ['a', 'b', 'c', 'd', 'e'], outputTokens: 42 };
     const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [], stream: true });
     for await (const _ of stream);
     expect(records[0]).toMatchObject({ status: 'ok', tokenSource: 'counted-chunks', outputTokens: 5, inputTokens: 0 });
@@ -69,7 +62,7 @@ describe('instrumentOpenAI with the real openai SDK against a local server', () 
 
   it('the stream() helper, built on create, is recorded once', async () => {
     const { client, records } = setup();
-    api.next = { chunks: ['x', 'y'], outputTokens: 9 };
+    fake.api.next = { chunks: ['x', 'y'], outputTokens: 9 };
     const s = client.chat.completions.stream({ model: 'gpt-4o-mini', messages: [], stream_options: { include_usage: true } });
     const done = await s.finalChatCompletion();
     expect(done.choices[0]!.message.content).toBe('xy');
@@ -80,7 +73,7 @@ describe('instrumentOpenAI with the real openai SDK against a local server', () 
 
   it('withResponse() still gives data and the raw response, and records', async () => {
     const { client, records } = setup();
-    api.next = { outputTokens: 7 };
+    fake.api.next = { outputTokens: 7 };
     const { data, response } = await client.chat.completions.create({ model: 'gpt-4o', messages: [] }).withResponse();
     expect(data.choices).toHaveLength(1);
     expect(response.headers.get('openai-processing-ms')).toBe('120');
@@ -90,7 +83,7 @@ describe('instrumentOpenAI with the real openai SDK against a local server', () 
 
   it('the Responses API, whole and streamed', async () => {
     const { client, records } = setup();
-    api.next = { inputTokens: 4, outputTokens: 17 };
+    fake.api.next = { inputTokens: 4, outputTokens: 17 };
     const r = await client.responses.create({ model: 'gpt-4.1-mini', input: 'hi' });
     expect(r.output_text).toBe('Hello world');
     const s = await client.responses.create({ model: 'gpt-4.1-mini', input: 'hi', stream: true });
@@ -104,11 +97,11 @@ describe('instrumentOpenAI with the real openai SDK against a local server', () 
 
   it('4xx and 5xx: the caller gets the SDK error, the record has its status and never the key', async () => {
     const { client, records, warnings } = setup();
-    api.next = { status: 401 };
+    fake.api.next = { status: 401 };
     const err = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [] }).catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.AuthenticationError);
     expect(String(err.message)).toContain(SECRET_KEY); // the SDK's own message quotes it: ours must not
-    api.next = { status: 500 };
+    fake.api.next = { status: 500 };
     const err500 = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [], stream: true }).catch((e) => e);
     expect(err500).toBeInstanceOf(OpenAI.InternalServerError);
     await settle();
@@ -123,7 +116,7 @@ describe('instrumentOpenAI with the real openai SDK against a local server', () 
 
   it('an AbortController mid-stream: an aborted record with the chunks seen', async () => {
     const { client, records } = setup();
-    api.next = { chunks: ['a', 'b', 'c', 'd', 'e'], hangAfter: 3 };
+    fake.api.next = { chunks: ['a', 'b', 'c', 'd', 'e'], hangAfter: 3 };
     const ac = new AbortController();
     const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [], stream: true }, { signal: ac.signal });
     let n = 0;
@@ -139,7 +132,7 @@ describe('instrumentOpenAI with the real openai SDK against a local server', () 
 
   it('an abort before the headers is recorded as aborted', async () => {
     const { client, records } = setup();
-    api.next = { hangBeforeHeaders: true };
+    fake.api.next = { hangBeforeHeaders: true };
     const ac = new AbortController();
     const p = client.chat.completions.create({ model: 'gpt-4o-mini', messages: [] }, { signal: ac.signal });
     setTimeout(() => ac.abort(), 50);
@@ -150,7 +143,7 @@ describe('instrumentOpenAI with the real openai SDK against a local server', () 
 
   it('a consumer that stops reading (break) ends the record as aborted', async () => {
     const { client, records } = setup();
-    api.next = { chunks: ['a', 'b', 'c', 'd'] };
+    fake.api.next = { chunks: ['a', 'b', 'c', 'd'] };
     const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [], stream: true });
     for await (const c of stream) if (c.choices[0]?.delta?.content === 'b') break;
     expect(records).toHaveLength(1);
@@ -159,7 +152,7 @@ describe('instrumentOpenAI with the real openai SDK against a local server', () 
 
   it('an unknown model: the call goes through, the record has no estimate and says why, one warning', async () => {
     const { client, records, warnings } = setup();
-    api.next = { outputTokens: 5 };
+    fake.api.next = { outputTokens: 5 };
     await client.chat.completions.create({ model: 'my-finetune-xyz', messages: [] });
     await client.chat.completions.create({ model: 'my-finetune-xyz', messages: [] });
     await settle();
@@ -174,7 +167,7 @@ describe('instrumentOpenAI with the real openai SDK against a local server', () 
     tracker.on('llm', () => {
       throw new Error('listener bug');
     });
-    api.next = { outputTokens: 5 };
+    fake.api.next = { outputTokens: 5 };
     const res = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [] });
     expect(res.choices).toHaveLength(1);
     await settle();
@@ -182,7 +175,7 @@ describe('instrumentOpenAI with the real openai SDK against a local server', () 
   });
 
   it('rejects bad options at instrumentation time', () => {
-    const openai = new OpenAI({ apiKey: SECRET_KEY, baseURL: `${api.url}/v1` });
+    const openai = new OpenAI({ apiKey: SECRET_KEY, baseURL: `${fake.api.url}/v1` });
     expect(() => instrumentOpenAI(openai, {} as never)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', option: 'tracker' }));
     expect(() => instrumentOpenAI({} as never, { onRecord: () => {} })).toThrow(expect.objectContaining({ option: 'client' }));
     // Twice is harmless: one record per call.

@@ -4,7 +4,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@open
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instrumentOpenAI, type LlmCallRecord } from '../../src/llm/index.js';
-import { SECRET_KEY, startFakeApi, type FakeApi } from './fake-apis.js';
+import { SECRET_KEY, useFakeApi } from './fake-apis.js';
 
 /** The smallest real context manager (what @opentelemetry/context-async-hooks does), so spans are active across awaits. */
 class AlsContextManager implements ContextManager {
@@ -20,25 +20,23 @@ class AlsContextManager implements ContextManager {
   disable = () => this;
 }
 
-let api: FakeApi;
+const fake = useFakeApi();
 const exporter = new InMemorySpanExporter();
 const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-beforeAll(async () => {
-  api = await startFakeApi();
+beforeAll(() => {
   context.setGlobalContextManager(new AlsContextManager());
   trace.setGlobalTracerProvider(provider);
 });
-afterAll(async () => {
+afterAll(() => {
   trace.disable();
   context.disable();
-  await api.close();
 });
 
 describe('OpenTelemetry: wattprint.* attributes on the active GenAI span', () => {
   it('sums every request made under the span', async () => {
     const records: LlmCallRecord[] = [];
-    const client = instrumentOpenAI(new OpenAI({ apiKey: SECRET_KEY, baseURL: `${api.url}/v1`, maxRetries: 0 }), { onRecord: (r) => records.push(r) });
-    api.next = { inputTokens: 5, outputTokens: 100 };
+    const client = instrumentOpenAI(new OpenAI({ apiKey: SECRET_KEY, baseURL: `${fake.api.url}/v1`, maxRetries: 0 }), { onRecord: (r) => records.push(r) });
+    fake.api.next = { inputTokens: 5, outputTokens: 100 };
     const tracer = trace.getTracer('test');
     await tracer.startActiveSpan('chat gpt-4o-mini', async (span) => {
       span.setAttributes({ 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o-mini', 'gen_ai.operation.name': 'chat' });

@@ -3,17 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv from 'ajv';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EmissionsTracker, CSV_COLUMNS, type CallRecord } from '../../src/index.js';
 import { instrumentOpenAI, type LlmCallRecord } from '../../src/llm/index.js';
 import { FakePowerSource } from '../../src/testing/index.js';
-import { SECRET_KEY, startFakeApi, type FakeApi } from './fake-apis.js';
+import { SECRET_KEY, useFakeApi } from './fake-apis.js';
 
-let api: FakeApi;
-beforeAll(async () => {
-  api = await startFakeApi();
-});
-afterAll(() => api.close());
+const fake = useFakeApi();
 
 const schema = JSON.parse(readFileSync(new URL('../../docs/report-schema.json', import.meta.url), 'utf8'));
 
@@ -34,14 +30,14 @@ describe('remote estimates inside wrapped handlers (tracker.wrap)', () => {
     const calls: CallRecord[] = [];
     tracker.on('llm', (r) => llm.push(r));
     tracker.on('call', (r) => calls.push(r));
-    const openai = instrumentOpenAI(new OpenAI({ apiKey: SECRET_KEY, baseURL: `${api.url}/v1`, maxRetries: 0 }), { tracker });
+    const openai = instrumentOpenAI(new OpenAI({ apiKey: SECRET_KEY, baseURL: `${fake.api.url}/v1`, maxRetries: 0 }), { tracker });
     tracker.start();
 
     const handler = tracker.wrap(
       async (q: string) => {
-        api.next = { outputTokens: 120, inputTokens: 3 };
+        fake.api.next = { outputTokens: 120, inputTokens: 3 };
         const a = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: q }] });
-        api.next = { chunks: ['x', 'y', 'z'], outputTokens: 80 };
+        fake.api.next = { chunks: ['x', 'y', 'z'], outputTokens: 80 };
         const s = await openai.chat.completions.create({ model: 'gpt-4o', messages: [], stream: true, stream_options: { include_usage: true } });
         for await (const _ of s);
         return a.choices[0]!.message.content;
@@ -50,7 +46,7 @@ describe('remote estimates inside wrapped handlers (tracker.wrap)', () => {
     );
     expect(await handler('hi')).toBe('Hello world!');
     // Outside any wrapped call: the run's total only.
-    api.next = { outputTokens: 10 };
+    fake.api.next = { outputTokens: 10 };
     await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [] });
     // A wrapped call without LLM requests has no remoteEstimate.
     await tracker.wrap(async () => 1, { name: 'local' })();
