@@ -3,7 +3,7 @@ import { EventEmitter } from 'eventemitter3';
 import { WattprintError, toError } from './errors.js';
 import { describeHardware, type HardwareInfo } from './hardware.js';
 import { onProcessEnd } from './exit-hooks.js';
-import { CallTracker, type Baseline, type CallRecord, type CallStats, type LabelValue, type WattprintReport, type WrapOptions } from './inference/index.js';
+import { CallTracker, type Baseline, type CallRecord, type CallStats, type LabelValue, type Labels, type WattprintReport, type WrapOptions } from './inference/index.js';
 import { intensityProviderFor, locationOf } from './intensity/for-options.js';
 import { countryName, WORLD_AVERAGE_G_PER_KWH } from './intensity/index.js';
 import { resolveOptions, type EmissionsTrackerOptions, type ResolvedOptions } from './options.js';
@@ -348,6 +348,11 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       this.remote.add(r);
       inCall?.(r);
     };
+  }
+
+  /** The labels in force here (the enclosing `withLabels`), if any: `wattprint/llm` puts them on its records. */
+  currentLabels(): Labels | undefined {
+    return this.calls.currentLabels();
   }
 
   /** Aggregates over the wrapped calls so far (all names, or one). */

@@ -362,6 +362,11 @@ export class CallTracker {
     };
   }
 
+  /** The labels in force here (set by the enclosing `withLabels`), if any. */
+  currentLabels(): Labels | undefined {
+    return this.als?.getStore();
+  }
+
   /** Statistics of all calls (with idle energy) or of the calls named `name`. */
   callStats(name?: string): CallStats {
     if (name === undefined) {

@@ -17,6 +17,8 @@ export interface LlmEventTarget {
    * (`tracker.wrap`) in progress, if any. `EmissionsTracker` implements it.
    */
   remoteCallScope?(): ((record: LlmCallRecord) => void) | undefined;
+  /** The labels in force where a request starts (`withLabels`); records carry them under the instrumentation's own. */
+  currentLabels?(): Labels | undefined;
 }
 
 /** Options of `instrumentOpenAI`, `instrumentAnthropic` and `wattprintMiddleware`. */
@@ -75,6 +77,7 @@ export class LlmCall {
   private readonly startedAtMs = Date.now();
   private readonly span: SpanLike | undefined = activeSpan();
   private readonly scope: ((record: LlmCallRecord) => void) | undefined;
+  private readonly labels: Labels;
   private done = false;
   private inputTokens: number | undefined;
   private outputTokens: number | undefined;
@@ -87,7 +90,10 @@ export class LlmCall {
     private readonly requestModel: string,
     readonly stream: boolean,
   ) {
-    this.scope = sink.options.tracker?.remoteCallScope?.();
+    const tracker = sink.options.tracker;
+    this.scope = tracker?.remoteCallScope?.();
+    const ambient = tracker?.currentLabels?.();
+    this.labels = ambient ? { ...ambient, ...sink.labels } : sink.labels;
   }
 
   /** Token counts the API reported. Either may be missing; a later report replaces an earlier one. */
@@ -145,7 +151,7 @@ export class LlmCall {
       outputTokens,
       latencyS,
       estimate,
-      labels: this.sink.labels,
+      labels: this.labels,
       status,
       stream: this.stream,
       tokenSource,

@@ -44,7 +44,7 @@ describe('remote estimates inside wrapped handlers (tracker.wrap)', () => {
       },
       { name: 'answer' },
     );
-    expect(await handler('hi')).toBe('Hello world!');
+    expect(await tracker.withLabels({ tenant: 'acme' }, () => handler('hi'))).toBe('Hello world!');
     // Outside any wrapped call: the run's total only.
     fake.api.next = { outputTokens: 10 };
     await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [] });
@@ -57,6 +57,9 @@ describe('remote estimates inside wrapped handlers (tracker.wrap)', () => {
     expect(llm).toHaveLength(3);
     const [a, b, outside] = llm as [LlmCallRecord, LlmCallRecord, LlmCallRecord];
     const answer = calls.find((c) => c.name === 'answer')!;
+    // Records made under withLabels carry its labels.
+    expect(a.labels).toEqual({ tenant: 'acme' });
+    expect(outside.labels).toEqual({});
     const sum = (k: 'energyKWh' | 'gwpKg' | 'waterL', bound: 'min' | 'max') => a.estimate![k][bound] + b.estimate![k][bound];
     expect(answer.remoteEstimate).toMatchObject({ requests: 2, unestimated: 0, outputTokens: 200 });
     for (const k of ['energyKWh', 'gwpKg', 'waterL'] as const)
