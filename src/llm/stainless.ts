@@ -1,5 +1,4 @@
-import type { LlmCall, LlmSink } from './record.js';
-import { LlmCall as Call } from './record.js';
+import { LlmCall, type LlmSink } from './record.js';
 
 /** What a provider's responses look like to the instrumentation. */
 export interface ResponseAdapter {
@@ -48,7 +47,7 @@ export function patchCreate(resource: unknown, method: string, adapter: Response
 
 function observe(p: ApiPromiseLike, params: unknown, adapter: ResponseAdapter, sink: LlmSink): void {
   const body = (params ?? {}) as { model?: unknown; stream?: unknown };
-  const call = new Call(sink, adapter.provider, typeof body.model === 'string' ? body.model : 'unknown', body.stream === true);
+  const call = new LlmCall(sink, adapter.provider, typeof body.model === 'string' ? body.model : 'unknown', body.stream === true);
   // Rejects for HTTP errors (after the SDK's retries), network errors and aborts before the headers.
   p.responsePromise.then(undefined, (e: unknown) => call.fail(e));
   const parse = p.parseResponse;
