@@ -9,7 +9,29 @@ export type { EmissionsTrackerOptions, ResolvedOptions } from './options.js';
 export { WattprintError, type OptionOrigin } from './errors.js';
 export { lookupCpuTdp, cpuTdp, type CpuTdpBasis } from './estimate/cpu-tdp.js';
 export { ramPowerW, estimateDimmCount } from './estimate/ram.js';
-export { gridIntensity, offlineIntensityProvider } from './intensity/index.js';
+export {
+  gridIntensity,
+  offlineIntensityProvider,
+  electricityMapsProvider,
+  ukCarbonIntensityProvider,
+  wattTimeProvider,
+  fixedIntensityProvider,
+  emberIntensityProvider,
+  createIntensityChain,
+  timeZoneCountry,
+  cloudPlace,
+} from './intensity/index.js';
+export type {
+  ElectricityMapsOptions,
+  UkCarbonIntensityOptions,
+  WattTimeOptions,
+  FixedIntensityOptions,
+  LiveTiming,
+  IntensityChain,
+  IntensityChainContext,
+  IntensityChainOptions,
+  CloudPlace,
+} from './intensity/index.js';
 export {
   csvReporter,
   jsonReporter,
@@ -24,7 +46,7 @@ export {
   withFileLock,
   taskCsvPath,
 } from './reporters/index.js';
-export type { CsvReporterOptions, JsonReporterOptions } from './reporters/index.js';
+export type { CsvReporterOptions, JsonReporterOptions, FileLockOptions, HeldLock } from './reporters/index.js';
 export { constantPowerSource } from './sources/constant.js';
 export type { ConstantPowerSource, ConstantPowerSourceOptions } from './sources/constant.js';
 export { loadNative } from './native/load.js';
@@ -54,8 +76,11 @@ export type {
   DeviceInfo,
   EmissionsData,
   EnergyReading,
+  IntensityFreshness,
+  IntensityHooks,
   IntensityProvider,
   IntensityValue,
+  LocationSource,
   Location,
   Measurement,
   PowerSource,

@@ -153,7 +153,7 @@ export const OPTION_TABLE = {
     cli: { flags: '--gpu-ids <ids>', help: 'GPUs to track, comma-separated indexes or UUIDs' },
   },
   countryIsoCode: {
-    kind: 'string', from: 'any', defaultText: 'world average, with a warning',
+    kind: 'string', from: 'any', defaultText: "the cloud VM's region, else the system time zone's country, else the world average (with a warning)",
     check: (v: string) => {
       if (!/^[A-Za-z]{3}$/.test(v)) return `expected an ISO 3166-1 alpha-3 code such as 'FRA' or 'USA', got '${v}'`;
       if (!isKnownCountry(v.toUpperCase())) return `unknown ISO 3166-1 alpha-3 code '${v}'; use a code such as 'FRA', 'DEU', 'USA', 'IND'`;
@@ -169,7 +169,7 @@ export const OPTION_TABLE = {
   },
   cloudProvider: {
     kind: 'string', from: 'any', choices: ['gcp', 'aws', 'azure'],
-    doc: "`'gcp'` has offline per-region data; `'aws'` and `'azure'` fall back to the country",
+    doc: "`'gcp'` (CodeCarbon's per-region data), `'aws'` or `'azure'` (region → grid country or zone, see [intensity.md](intensity.md#cloud-regions))",
     cli: { flags: '--cloud-provider <provider>' },
   },
   cloudRegion: {
@@ -246,9 +246,30 @@ export const OPTION_TABLE = {
     doc: "`{ cpu?, gpu?, ram? }`: replace a component's fallback chain with your `PowerSource`s (first that probes ok wins; `[]` means not accounted)",
   },
   intensityProvider: {
-    kind: 'object', from: 'constructor', defaultText: 'the offline data shipped with wattprint',
-    check: (v: { getIntensity?: unknown }) => (isFn(v.getIntensity) ? undefined : 'expected an IntensityProvider with getIntensity(location, at)'),
-    doc: 'grid intensity provider',
+    kind: ['object', 'array'], from: 'constructor', defaultText: 'the offline data shipped with wattprint',
+    check: (v: object) => {
+      const list = Array.isArray(v) ? v : [v];
+      if (list.length === 0) return 'expected an IntensityProvider or a non-empty array of them';
+      const bad = list.findIndex((p: { id?: unknown; getIntensity?: unknown } | null) => !p || typeof p !== 'object' || !isFn(p.getIntensity) || typeof p.id !== 'string');
+      if (bad < 0) return undefined;
+      return `${Array.isArray(v) ? `intensityProvider[${bad}]` : 'the value'} is not an IntensityProvider (needs id and getIntensity(location, at))`;
+    },
+    doc: 'grid intensity provider, or an ordered chain of them; the offline data is always the last link ([intensity.md](intensity.md))',
+  },
+  offlineIntensityData: {
+    kind: 'string', from: 'any', default: 'codecarbon', choices: ['codecarbon', 'ember'],
+    doc: "offline country averages: CodeCarbon's data, or Ember's via the optional package `@tgwf/co2`",
+    cli: { flags: '--offline-intensity-data <source>' },
+  },
+  geolocate: {
+    kind: 'boolean', from: 'any', default: false,
+    doc: 'without a configured location, allow one IP geolocation request (geojs.io) to find the country',
+    cli: { flags: '--geolocate' },
+  },
+  cloudMetadata: {
+    kind: 'boolean', from: 'any', default: true,
+    doc: "without a configured location, on a cloud VM (told by DMI strings), ask the link-local metadata service for the region",
+    cli: { flags: '--no-cloud-metadata', help: "without a configured location, do not ask a cloud VM's metadata service for its region" },
   },
   callSampleIntervalMs: {
     kind: 'number', from: 'any', default: 100,
@@ -279,7 +300,7 @@ export const OPTION_TABLE = {
   batchSize: { kind: 'number', from: 'any', check: positiveInt, doc: 'declared batch size, for the report' },
   handleSignals: {
     kind: 'boolean', from: 'any', default: true,
-    doc: 'write a final row on SIGINT/SIGTERM/SIGHUP and at exit',
+    doc: 'write a final row at exit, and on SIGINT/SIGTERM/SIGHUP when no other listener handles the signal (then re-raise it); never changes `process.exitCode` (see [reliability.md](reliability.md))',
   },
   clock: {
     kind: 'function', from: 'constructor', default: () => () => performance.now(), defaultText: '`performance.now`',

@@ -50,11 +50,11 @@ export interface EmissionsTrackerOptions {
   pid?: number;
   /** GPUs to track, by index or UUID (`GPU-…`, `MIG-…`); a comma-separated string is accepted. Default: `CUDA_VISIBLE_DEVICES`, else all. */
   gpuIds?: Array<string | number> | string;
-  /** ISO 3166-1 alpha-3 country of the electricity, e.g. `'FRA'`. Default: world average with a warning. */
+  /** ISO 3166-1 alpha-3 country of the electricity, e.g. `'FRA'`. Default: the cloud VM's region, else the system time zone's country, else the world average (with a warning). */
   countryIsoCode?: string;
   /** US state (`'california'`), Canadian province (`'quebec'`) or Nordic bidding zone (`'SE3'`). */
   region?: string;
-  /** `'gcp'` has offline per-region data; `'aws'` and `'azure'` fall back to the country. */
+  /** `'gcp'` (CodeCarbon's per-region data), `'aws'` or `'azure'` (region → grid country or zone, see docs/intensity.md). */
   cloudProvider?: string;
   cloudRegion?: string;
   /** Power usage effectiveness of the facility, ≥ 1; multiplies every energy delta. Default 1. */
@@ -77,8 +77,17 @@ export interface EmissionsTrackerOptions {
   devRoot?: string;
   /** Replace the fallback chain of a component with your own sources (first that probes ok wins). */
   sources?: { cpu?: PowerSource[]; gpu?: PowerSource[]; ram?: PowerSource[] };
-  /** Grid intensity provider. Default: the offline data shipped with wattprint. */
-  intensityProvider?: IntensityProvider;
+  /**
+   * Grid intensity provider, or an ordered chain of them (`[electricityMapsProvider(…), ukCarbonIntensityProvider()]`):
+   * the first that has a value answers; the offline data is always the last link. Default: the offline data only.
+   */
+  intensityProvider?: IntensityProvider | IntensityProvider[];
+  /** Offline country averages: `'codecarbon'` (default, CodeCarbon's data) or `'ember'` (Ember via the optional `@tgwf/co2`). */
+  offlineIntensityData?: 'codecarbon' | 'ember';
+  /** Without a configured location, allow one IP geolocation request (geojs.io) to find the country. Default false. */
+  geolocate?: boolean;
+  /** Without a configured location, on a cloud VM (told by DMI strings), ask the link-local metadata service for the region. Default true. */
+  cloudMetadata?: boolean;
   /** Sampling interval (ms) while wrapped calls are in flight. Default 100. */
   callSampleIntervalMs?: number;
   /** Measure idle power for `durationMs` after start, so call records carry dynamic energy. */
@@ -128,7 +137,7 @@ export interface ResolvedOptions
   forceCarbonIntensityGPerKWh?: number;
   onReport?: EmissionsTrackerOptions['onReport'];
   sources?: EmissionsTrackerOptions['sources'];
-  intensityProvider?: IntensityProvider;
+  intensityProvider?: IntensityProvider | IntensityProvider[];
   baseline?: { durationMs: number };
   amortize?: { trainingEmissionsKg: number; expectedRequests: number };
   task?: string;

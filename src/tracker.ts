@@ -3,8 +3,10 @@ import { EventEmitter } from 'eventemitter3';
 import { WattprintError, toError } from './errors.js';
 import { describeHardware, type HardwareInfo } from './hardware.js';
 import { onProcessEnd } from './exit-hooks.js';
+import { withGuardedClock } from './clock-guard.js';
 import { CallTracker, type Baseline, type CallRecord, type CallStats, type LabelValue, type Labels, type WattprintReport, type WrapOptions } from './inference/index.js';
 import { intensityProviderFor, locationOf } from './intensity/for-options.js';
+import type { IntensityChain } from './intensity/chain.js';
 import { countryName, WORLD_AVERAGE_G_PER_KWH } from './intensity/index.js';
 import { resolveOptions, type EmissionsTrackerOptions, type ResolvedOptions } from './options.js';
 import { callbackReporter, csvReporter, jsonReporter } from './reporters/index.js';
@@ -17,7 +19,6 @@ import {
   type Component,
   type ComponentBoundary,
   type EmissionsData,
-  type IntensityProvider,
   type IntensityValue,
   type Location,
   type Measurement,
@@ -72,6 +73,9 @@ function localTimestamp(d = new Date()): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
+/** CodeCarbon's longitude/latitude columns: filled when the location has them (IP geolocation). */
+const coordinatesOf = (l: Location) => (l.latitude !== undefined && l.longitude !== undefined ? { latitude: l.latitude, longitude: l.longitude } : {});
+
 /**
  * Tracks the energy and emissions of the host (machine mode) or of a process tree (process mode).
  *
@@ -91,7 +95,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
   private selection?: Selection;
   private hw?: HardwareInfo;
   private readonly reporters: Reporter[];
-  private readonly intensity: IntensityProvider;
+  private readonly intensity: IntensityChain;
   private readonly location: Location;
   private startMs = 0;
   private startedAtWallMs = 0;
@@ -130,13 +134,13 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
    */
   constructor(options: EmissionsTrackerOptions = {}) {
     super();
-    this.options = resolveOptions(options);
+    this.options = withGuardedClock(resolveOptions(options), (w) => this.warn(w));
     const o = this.options;
     this.location = locationOf(o);
     this.intensity = intensityProviderFor(o);
     this.reporters = [
       ...(o.saveToFile ? [csvReporter({ outputDir: o.outputDir, outputFile: o.outputFile, onCsvWrite: o.onCsvWrite, onWarning: (w) => this.warn(w) })] : []),
-      ...(o.saveToJson ? [jsonReporter({ outputDir: o.outputDir })] : []),
+      ...(o.saveToJson ? [jsonReporter({ outputDir: o.outputDir, onWarning: (w) => this.warn(w) })] : []),
       ...(o.onReport ? [callbackReporter(o.onReport)] : []),
       ...o.reporters,
     ];
@@ -178,7 +182,8 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     this.state = 'running';
     this.snapshotCache = undefined;
     try {
-      this.intensity.start?.();
+      // A live value or a found location applies from the moment it arrives: close the interval first.
+      this.intensity.start({ beforeChange: () => this.sampleNow(), warn: (w) => this.warn(w) });
     } catch (e) {
       this.fail('INTENSITY', `intensity provider '${this.intensity.id}' failed to start: ${toError(e).message}`, e);
     }
@@ -616,8 +621,8 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       countryName: intensity.countryName ?? (o.countryIsoCode ? countryName(o.countryIsoCode) : undefined) ?? '',
       countryIsoCode: intensity.countryIsoCode ?? o.countryIsoCode ?? '',
       region: intensity.region ?? o.region?.toLowerCase() ?? '',
-      cloudProvider: o.cloudProvider ?? '',
-      cloudRegion: o.cloudRegion ?? '',
+      cloudProvider: intensity.cloudProvider ?? o.cloudProvider ?? '',
+      cloudRegion: intensity.cloudRegion ?? o.cloudRegion ?? '',
       os: hw.os,
       nodeVersion: process.versions.node,
       trackerVersion: `wattprint ${VERSION}`,
@@ -625,6 +630,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       cpuModel: hw.cpuModel,
       gpuCount: hw.gpuCount,
       gpuModel: hw.gpuModel,
+      ...coordinatesOf(this.intensity.location().location),
       ramTotalSizeGB: hw.ramTotalGiB,
       trackingMode: o.trackingMode,
       cpuUtilizationPercent: mean(util.cpu!),
@@ -632,11 +638,15 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       ramUtilizationPercent: mean(util.ram!),
       ramUsedGB: mean(util.ramUsed!),
       ramInUseGB: mean(util.ramInUse!),
-      onCloud: o.cloudProvider ? 'Y' : 'N',
+      onCloud: intensity.cloudProvider || o.cloudProvider ? 'Y' : 'N',
       pue: o.pue,
       wue: o.wue,
       intensityGPerKWh: intensity.gPerKWh,
       intensitySource: intensity.source,
+      intensityProvider: intensity.provider ?? this.intensity.id,
+      intensityZone: intensity.zone ?? '',
+      ...(intensity.freshness ? { intensityFreshness: intensity.freshness } : {}),
+      ...(intensity.year !== undefined ? { intensityYear: intensity.year } : {}),
       boundary: this.boundary(),
       ...(taskName === undefined && this.remote.requests > 0 ? { remoteEstimate: this.remote.toJSON() } : {}),
     };
@@ -710,8 +720,9 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
 
   private installExitHooks(): void {
     if (!this.options.handleSignals) return;
+    // Through stop(), so that an app handler that awaits stop() shares this final row.
     this.removeExitHook = onProcessEnd(() => {
-      if (this.state === 'running') this.finish();
+      if (this.state === 'running') void this.stop();
     });
   }
 

@@ -146,16 +146,28 @@ export interface Location {
   readonly countryIsoCode?: string;
   /** Sub-national region: US state name ('california'), Canadian province ('quebec'), Nordic zone ('SE3'). */
   readonly region?: string;
-  /** Only 'gcp' has per-region data offline. */
+  /** 'gcp' (CodeCarbon's per-region data), 'aws' or 'azure' (region → grid country or zone). */
   readonly cloudProvider?: string;
   readonly cloudRegion?: string;
+  /** Decimal degrees, where known (IP geolocation, or given to a live provider). */
+  readonly latitude?: number;
+  readonly longitude?: number;
 }
+
+/** Where the location came from: the options, cloud instance metadata, IP geolocation (opt-in), the system time zone, or nowhere. */
+export type LocationSource = 'options' | 'cloud-metadata' | 'geolocation' | 'timezone' | 'none';
+
+/**
+ * How current an intensity is: `live` was fetched from a provider within its TTL; `cached` is a
+ * live value kept past its TTL because refreshing failed; `offline` comes from shipped data or a fixed value.
+ */
+export type IntensityFreshness = 'live' | 'cached' | 'offline';
 
 /** A grid carbon intensity and where it came from. */
 export interface IntensityValue {
   /** Grams of CO2-equivalent per kWh of electricity. */
   readonly gPerKWh: number;
-  /** Data set or provider, e.g. 'codecarbon:global_energy_mix (Our World in Data)'. */
+  /** Data set or provider, e.g. 'Our World in Data via CodeCarbon (2023)', 'Electricity Maps (lifecycle)'. */
   readonly source: string;
   /** Data year, where known. */
   readonly year?: number;
@@ -165,18 +177,48 @@ export interface IntensityValue {
   readonly countryName?: string;
   readonly countryIsoCode?: string;
   readonly region?: string;
+  /** Id of the provider that answered: 'electricity-maps', 'uk-carbon-intensity', 'watttime', 'fixed', 'offline', 'ember', or yours. */
+  readonly provider?: string;
+  /** The provider's zone or region id: 'FR', 'US-CAL-CISO', 'CAISO_NORTH', 'GB-13', 'FRA'. */
+  readonly zone?: string;
+  readonly freshness?: IntensityFreshness;
+  /** Start of the period the value describes (ISO 8601), for live values. */
+  readonly validAt?: string;
+  /** `average`: the mix's mean intensity; `marginal`: the plant that responds to extra load (WattTime MOER). */
+  readonly signal?: 'average' | 'marginal';
+  /** `lifecycle`: includes building and fuel supply (Electricity Maps default, IPCC); `direct`: combustion only. */
+  readonly emissionFactor?: 'lifecycle' | 'direct';
+  /** Where the location behind this value came from. */
+  readonly locationSource?: LocationSource;
+  /** The cloud provider and region, when known (options or instance metadata). */
+  readonly cloudProvider?: string;
+  readonly cloudRegion?: string;
+}
+
+/** What the tracker hands a provider at start, for background refresh. */
+export interface IntensityHooks {
+  /**
+   * Call just before the value `getIntensity` answers changes (a live value arrived, a location was
+   * found): the tracker closes the running interval at the old value, so every energy delta is
+   * multiplied by the intensity in force while it was used.
+   */
+  beforeChange(): void;
+  /** A fallback taken (a provider failing and why); secrets must not appear in it. */
+  warn(w: WattprintWarning): void;
 }
 
 /**
- * Gives the grid intensity in force for a location at a time. The built-in offline provider
- * reads the shipped data; live providers should refresh in the background and answer from cache,
- * because `getIntensity` is called synchronously on every sample.
+ * Gives the grid intensity in force for a location at a time. `getIntensity` is called
+ * synchronously on every sample and must never block: live providers refresh in the background
+ * (after `start`) and answer from cache. `undefined` means "no value yet": the next provider of
+ * the chain answers (the last link is always the offline data).
  */
 export interface IntensityProvider {
   readonly id: string;
-  getIntensity(location: Location, at: Date): IntensityValue;
-  /** Called when tracking starts and stops; for background refresh. */
-  start?(): void;
+  getIntensity(location: Location, at: Date): IntensityValue | undefined;
+  /** Called when tracking starts; begin background refresh here, never block. */
+  start?(hooks?: IntensityHooks): void;
+  /** Called when tracking stops: cancel timers and requests. */
   stop?(): void;
 }
 
@@ -239,6 +281,11 @@ export interface EmissionsData {
   /** Intensity in force at the last sample, and its source. */
   readonly intensityGPerKWh: number;
   readonly intensitySource: string;
+  /** Provider, zone, freshness and data year of that intensity (JSON and the run report; the CSV keeps CodeCarbon's columns). */
+  readonly intensityProvider?: string;
+  readonly intensityZone?: string;
+  readonly intensityFreshness?: IntensityFreshness;
+  readonly intensityYear?: number;
   readonly boundary: Boundary;
   /**
    * Remote LLM API requests seen while running (`wattprint/llm`): ESTIMATED impacts at the

@@ -31,5 +31,8 @@ export default defineConfig({
     testTimeout: 30000,
     hookTimeout: 120000,
     pool: 'forks',
+    // No test may reach a real cloud metadata service (CI runners are cloud VMs) or depend on the
+    // machine's time zone for the location: tests that need either inject them.
+    env: { WATTPRINT_CLOUD_METADATA: 'false', TZ: 'UTC' },
   },
 });

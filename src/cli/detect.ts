@@ -36,6 +36,7 @@ export function formatDetect(r: DetectResult): string {
     for (const s of comp.candidates) out.push(...candidateLine(s));
   }
   out.push(`grid intensity: ${sig(r.intensity.gPerKWh)} gCO2eq/kWh (${r.intensity.source}${r.intensity.year !== undefined ? `, ${r.intensity.year}` : ''})`);
+  if (r.intensity.locationSource) out.push(`  location from: ${r.intensity.locationSource}${r.intensity.zone ? ` (zone ${r.intensity.zone})` : ''}; live providers fetch only once tracking starts`);
   for (const w of r.warnings) out.push(`warning: ${w.message}`);
   return out.join('\n');
 }

@@ -75,7 +75,8 @@ Exit status: 0 ok, 2 usage error; run exits with the command's status (128+N if 
     .argument('<command...>', 'the command and its arguments (put them after --)')
     .passThroughOptions()
     .option('--machine', 'track the whole machine instead of the process tree')
-    .option('-q, --quiet', 'no live status line, summary or warnings')
+    .option('-q, --quiet', 'no summary or warnings')
+    .option('--status', "live status line on stderr (a terminal); the command's output is then relayed line by line through wattprint")
     .option('--timeline <file>', 'also append one JSON line per sample to this file (power over time for `wattprint report`)');
   addTrackerFlags(run, { trackingMode: true });
   run.addHelpText(
@@ -83,7 +84,8 @@ Exit status: 0 ok, 2 usage error; run exits with the command's status (128+N if 
     `
 The command runs without a shell; its stdin, stdout and stderr are the terminal's. SIGINT, SIGTERM and SIGHUP
 are forwarded to it. The CSV (and with --save-to-json the JSONL and report) are written as by the library,
-and a summary goes to stderr. On a terminal a status line shows power, energy and CO2eq every second.
+and a summary goes to stderr. With --status, on a terminal, a status line shows power, energy and CO2eq every
+second; the command's output is then piped through wattprint so the line is drawn only between its lines.
 ${ENV_NOTE}
 
 Examples:

@@ -8,13 +8,15 @@ import type { EmissionsTrackerOptions } from '../options.js';
 import type { EmissionsData, Measurement, WattprintWarning } from '../types.js';
 import { CliError, EXIT, oneLine } from './exit.js';
 import type { CliIO } from './io.js';
-import { StatusLine } from './status-line.js';
+import { StatusLine, StatusRelay } from './status-line.js';
 import { formatResult } from './summary.js';
 import { describeOptionError } from './tracker-flags.js';
 
 export interface RunFlags {
   machine?: boolean;
   quiet?: boolean;
+  /** Live status line on stderr; the command's output is then relayed through wattprint. */
+  status?: boolean;
   /** Append one JSON line per sample to this file. */
   timeline?: string;
 }
@@ -77,8 +79,10 @@ export async function runCommand(argv: readonly string[], given: EmissionsTracke
   const tracker = createTracker(given, { trackingMode, ...(trackingMode === 'process' ? { pid: process.pid } : {}) });
 
   const quiet = flags.quiet === true;
-  const live = !quiet && io.stderr.isTTY === true;
+  // Off unless asked for: a command sharing the terminal would have its lines glued to ours.
+  const live = flags.status === true && !quiet && io.stderr.isTTY === true;
   const status = live ? new StatusLine(io.stderr, performance.now()) : undefined;
+  const relay = status ? new StatusRelay(status) : undefined;
   const say = (line: string) => {
     status?.clear();
     io.stderr.write(`${line}\n`);
@@ -103,9 +107,12 @@ export async function runCommand(argv: readonly string[], given: EmissionsTracke
     for (const s of FORWARDED) process.off(s, forward);
   };
 
-  const child = spawn(file, args, { stdio: 'inherit' });
+  const child = spawn(file, args, { stdio: relay ? ['inherit', 'pipe', 'pipe'] : 'inherit' });
+  child.stdout?.on('data', (b: Buffer) => relay!.relay(io.stdout as never, b));
+  child.stderr?.on('data', (b: Buffer) => relay!.relay(io.stderr as never, b));
+  // 'close' also waits for the relayed output to drain.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
+    child.once(relay ? 'close' : 'exit', (code, signal) => resolve({ code, signal })),
   );
   const spawnError = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
     child.once('spawn', () => resolve(undefined));
@@ -134,7 +141,7 @@ export async function runCommand(argv: readonly string[], given: EmissionsTracke
     ? setInterval(() => {
         // Sampling once a second keeps the live figures fresh even with a long --measure-power-secs.
         tracker.sample();
-        status.render();
+        relay!.refresh();
       }, 1000)
     : undefined;
   status?.render();

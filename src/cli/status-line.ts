@@ -54,3 +54,29 @@ export class StatusLine {
     this.shown = false;
   }
 }
+
+/**
+ * With `wattprint run --status`, the command's stdout and stderr are piped through wattprint so
+ * that one writer owns the terminal: the status line is erased before each chunk of the command's
+ * output and drawn again only when that output ends a line, so it never lands inside a line of the
+ * command's log or a progress bar redrawn with `\r`.
+ */
+export class StatusRelay {
+  private atLineStart = true;
+
+  constructor(private readonly status: StatusLine) {}
+
+  /** Writes a chunk of the command's output to `out` around the status line. */
+  relay(out: { write(chunk: string | Uint8Array): boolean }, chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.status.clear();
+    out.write(chunk);
+    this.atLineStart = chunk[chunk.length - 1] === 0x0a;
+    if (this.atLineStart) this.status.render();
+  }
+
+  /** Redraws the status line if the command's output is between lines. */
+  refresh(): void {
+    if (this.atLineStart) this.status.render();
+  }
+}

@@ -101,13 +101,11 @@ export function recordTimeline(tracker: TimelineSource, options: TimelineOptions
       warned = true;
       process.emitWarning(e.message, { type: 'WattprintError', code: `WATTPRINT_${e.code}` });
     });
-  const write = (line: TimelineLine) => {
-    try {
-      appendLine(path, `${JSON.stringify(line)}\n`);
-    } catch (e) {
-      fail(e instanceof WattprintError ? e : new WattprintError('REPORTER_IO', `timeline: cannot append to ${path}: ${(e as Error).message}`, { cause: e }));
-    }
-  };
+  // appendLine takes the file lock without blocking the event loop; its failures arrive as rejections.
+  const write = (line: TimelineLine) =>
+    appendLine(path, `${JSON.stringify(line)}\n`).catch((e: unknown) =>
+      fail(e instanceof WattprintError ? e : new WattprintError('REPORTER_IO', `timeline: cannot append to ${path}: ${(e as Error).message}`, { cause: e })),
+    );
 
   const bounds = CALL_ENERGY_BUCKETS_J;
   const calls = new Map<string, { count: number; energyJ: number; counts: number[] }>();

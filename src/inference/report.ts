@@ -1,5 +1,5 @@
 import { VERSION } from '../version.js';
-import type { ComponentBoundary } from '../types.js';
+import type { ComponentBoundary, IntensityValue } from '../types.js';
 import { LogHistogram } from './histogram.js';
 import type { AttributionTotals } from './call-tracker.js';
 import type { Baseline, CallStats, InferenceHost } from './types.js';
@@ -82,7 +82,17 @@ export interface WattprintReport {
       readonly cloudProvider: string | null;
       readonly cloudRegion: string | null;
     };
-    readonly carbonIntensity: { readonly gPerKWh: number; readonly source: string; readonly year: number | null };
+    readonly carbonIntensity: {
+      readonly gPerKWh: number;
+      readonly source: string;
+      readonly year: number | null;
+      readonly provider: string;
+      readonly zone: string | null;
+      readonly freshness: IntensityValue['freshness'] | null;
+      readonly signal: IntensityValue['signal'] | null;
+      readonly emissionFactor: IntensityValue['emissionFactor'] | null;
+      readonly locationSource: IntensityValue['locationSource'] | null;
+    };
   };
   /** (5) Measurement tools and techniques. */
   readonly measurement: {
@@ -338,6 +348,12 @@ export function buildReport(input: ReportInput): WattprintReport {
         gPerKWh: intensity?.gPerKWh ?? snap.intensityGPerKWh,
         source: intensity?.source ?? snap.intensitySource,
         year: orNull(intensity?.year),
+        provider: intensity?.provider ?? snap.intensityProvider ?? '',
+        zone: orNull(intensity?.zone),
+        freshness: orNull(intensity?.freshness),
+        signal: orNull(intensity?.signal),
+        emissionFactor: orNull(intensity?.emissionFactor),
+        locationSource: orNull(intensity?.locationSource),
       },
     },
     measurement: {

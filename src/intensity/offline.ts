@@ -5,6 +5,7 @@ import gcp from './data/gcp-impact.json' with { type: 'json' };
 import countries from './data/global-energy-mix.json' with { type: 'json' };
 import nordic from './data/nordic-emissions.json' with { type: 'json' };
 import usa from './data/usa-emissions.json' with { type: 'json' };
+import { cloudPlace } from './places.js';
 
 /**
  * A grid intensity, plus a warning when a fallback was taken. `region` is written as CodeCarbon
@@ -160,7 +161,9 @@ function regionalIntensity(iso: string | undefined, region: string): GridIntensi
 
 /**
  * Grid carbon intensity for a location from the shipped data, with CodeCarbon 3.x's precedence:
- * 1. `cloudProvider: 'gcp'` and a known `cloudRegion` → Google's per-region figure;
+ * 1. `cloudProvider: 'gcp'` and a known `cloudRegion` → Google's per-region figure; `'aws'` or
+ *    `'azure'` and a known region → its country and, where the data has one, its state, province or
+ *    Nordic zone (`us-east-1` → Virginia, `eu-north-1` → SE3; table in data/cloud-regions.json);
  * 2. a Nordic bidding zone (SE1–SE4, NO1–NO5, FI) → its static ENTSO-E factor; a US state (USA) →
  *    lbs/MWh × 0.00045359237 × 1000; a Canadian province (CAN) → fossil shares × fuel factors;
  * 3. the country's Our World in Data intensity (computed from its generation mix when the data set has 0);
@@ -196,6 +199,16 @@ export function gridIntensity(loc: Location): GridIntensity {
     warnings.push(`cloudRegion '${loc.cloudRegion}' is not in the offline GCP data; using the country's grid`);
   }
 
+  const provider = loc.cloudProvider?.toLowerCase();
+  if ((provider === 'aws' || provider === 'azure') && loc.cloudRegion) {
+    const place = cloudPlace(provider, loc.cloudRegion);
+    if (place) {
+      const v = gridIntensity({ countryIsoCode: place.countryIsoCode, ...(place.region ? { region: place.region } : {}) });
+      return withWarnings({ ...v, source: `${v.source}; ${provider.toUpperCase()} ${loc.cloudRegion.toLowerCase()} is in ${place.city}` });
+    }
+    warnings.push(`cloudRegion '${loc.cloudRegion}' is not in the ${provider.toUpperCase()} region table; using the country's grid`);
+  }
+
   const iso = loc.countryIsoCode?.toUpperCase();
   if (loc.region) {
     const regional = regionalIntensity(iso, loc.region);
@@ -218,9 +231,13 @@ export function gridIntensity(loc: Location): GridIntensity {
   );
 }
 
+/** Nordic bidding zones are written upper-case (`SE3`), states and provinces as the data names them. */
+const zoneOfRegion = (region: string) => (Object.hasOwn(NORDIC, region.toUpperCase()) ? region.toUpperCase() : region);
+
 /**
  * The default {@link IntensityProvider}: {@link gridIntensity} on the shipped data, with no time
- * dependence (annual averages) and no network. Answers are memoised per location.
+ * dependence (annual averages) and no network. Answers are memoised per location, and name the
+ * provider (`offline`), the zone (region or country) and `freshness: 'offline'`.
  */
 export function offlineIntensityProvider(): IntensityProvider {
   const cache = new Map<string, GridIntensity>();
@@ -229,7 +246,11 @@ export function offlineIntensityProvider(): IntensityProvider {
     getIntensity(location: Location): GridIntensity {
       const key = `${location.countryIsoCode}|${location.region}|${location.cloudProvider}|${location.cloudRegion}`;
       let value = cache.get(key);
-      if (value === undefined) cache.set(key, (value = gridIntensity(location)));
+      if (value === undefined) {
+        const v = gridIntensity(location);
+        const zone = v.source === SOURCE.gcp ? location.cloudRegion!.toLowerCase() : v.region ? zoneOfRegion(v.region) : v.countryIsoCode;
+        cache.set(key, (value = { ...v, provider: 'offline', freshness: 'offline', ...(zone ? { zone } : {}) }));
+      }
       return value;
     },
   };

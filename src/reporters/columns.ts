@@ -132,8 +132,9 @@ export interface JsonRecord {
  * The JSON form of a result: every CSV column under the same snake_case name (numbers as JSON
  * numbers, an absent longitude/latitude as `null`, text without the CSV's `'` formula guard),
  * then `experiment_name`, `task_name` (tasks only), `phase`, `intensity_g_per_kwh`,
- * `intensity_source`, `ram_in_use_gb` (total − available, where `ram_used_gb` is psutil's `used`)
- * and `boundary`.
+ * `intensity_source`, `intensity_provider`, `intensity_zone`, `intensity_freshness` (`live`, `cached`,
+ * `offline`), `intensity_year` (`null` where unknown), `ram_in_use_gb` (total − available, where
+ * `ram_used_gb` is psutil's `used`) and `boundary`.
  */
 export function toJsonRecord(d: EmissionsData, ctx?: ReportContext): JsonRecord {
   const rec: Record<string, unknown> = {};
@@ -146,6 +147,10 @@ export function toJsonRecord(d: EmissionsData, ctx?: ReportContext): JsonRecord 
   if (ctx !== undefined) rec.phase = ctx.phase;
   rec.intensity_g_per_kwh = finiteNumber(d, { name: 'intensity_g_per_kwh', kind: 'number', field: 'intensityGPerKWh' });
   rec.intensity_source = d.intensitySource ?? '';
+  rec.intensity_provider = d.intensityProvider ?? '';
+  rec.intensity_zone = d.intensityZone ?? '';
+  rec.intensity_freshness = d.intensityFreshness ?? '';
+  rec.intensity_year = d.intensityYear ?? null;
   if (d.ramInUseGB !== undefined) rec.ram_in_use_gb = finiteNumber(d, { name: 'ram_in_use_gb', kind: 'number', field: 'ramInUseGB' });
   rec.boundary = d.boundary;
   // Estimated remote LLM requests (wattprint/llm), kept apart from the measured columns above.

@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EmissionsData, ReportContext, Reporter, WattprintWarning } from '../types.js';
 import { invalidOption } from '../errors.js';
 import { CSV_COLUMNS, TASK_CSV_COLUMNS, toCsvRow, toTaskCsvRow } from './columns.js';
 import { formatCsvLine, parseCsvRecords } from './csv-text.js';
-import { appendWhole, atomicWriteFile, backupFile, fileState, ioError, readHead } from './file-io.js';
-import { withFileLock, type FileLockOptions } from './file-lock.js';
+import { appendWhole, atomicWriteFile, backupFile, fileState, readHead, readText, tornWarning } from './file-io.js';
+import { withFileLockAsync, type FileLockOptions } from './file-lock.js';
 
 /** How rows are added to an existing CSV: a new row per report, or one row per `run_id` refreshed in place. */
 export type CsvWriteMode = 'append' | 'update';
@@ -18,7 +17,7 @@ export interface CsvReporterOptions {
   readonly outputFile?: string;
   /** Overrides the tracker's `onCsvWrite` (passed in each {@link ReportContext}). Default `'append'`. */
   readonly onCsvWrite?: CsvWriteMode;
-  /** Receives `CSV_BACKUP` when a file with another header is moved aside. */
+  /** Receives `CSV_BACKUP` when a file with another header is moved aside, `FILE_TORN` when one with a torn last row is. */
   readonly onWarning?: (warning: WattprintWarning) => void;
   /** Lock tuning (tests). */
   readonly lock?: FileLockOptions;
@@ -32,6 +31,8 @@ export interface WriteCsvRecordOptions {
   readonly lock?: FileLockOptions;
   /** Called with the backup path when a file with another header was moved aside. */
   readonly onBackup?: (backupPath: string) => void;
+  /** Called with the backup path when a file whose last row was torn was moved aside. */
+  readonly onTorn?: (backupPath: string) => void;
 }
 
 function sameColumns(a: readonly string[], b: readonly string[]): boolean {
@@ -39,39 +40,41 @@ function sameColumns(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /**
- * Writes one record to a CSV file under its lock file. A missing or empty file is created with
- * the header; a file whose header is not exactly `columns` is backed up CodeCarbon-style
- * (`<name>.bak`, `<name>_0.bak`, ...) and started afresh. 'append' adds the row with a single
- * O_APPEND write; 'update' replaces the last row whose `keyColumn` cell equals the new row's (or
- * appends), rewriting the file through a temp file and a rename. Other rows are kept byte for byte.
+ * Writes one record to a CSV file under its lock file, taken without blocking the event loop
+ * (synchronously only while the process ends). A missing or empty file is created with the
+ * header; a file whose header is not exactly `columns` is backed up CodeCarbon-style (`<name>.bak`,
+ * `<name>_0.bak`, ...) and started afresh, and so is a file whose last row is torn (no final line
+ * break and a short last record, or an open quoted field), so that later rows stay readable.
+ * 'append' adds the row with a single O_APPEND write, truncated back on a failed or short write;
+ * 'update' replaces the last row whose `keyColumn` cell equals the new row's (or appends),
+ * rewriting the file through a temp file and a rename that keep its mode and owner. Other rows are
+ * kept byte for byte. Never follows a symlink at the file's path.
  */
-export function writeCsvRecord(path: string, columns: readonly string[], row: readonly string[], opts: WriteCsvRecordOptions): void {
+export function writeCsvRecord(path: string, columns: readonly string[], row: readonly string[], opts: WriteCsvRecordOptions): Promise<void> {
   const line = formatCsvLine(row);
-  withFileLock(
+  const fresh = () => atomicWriteFile(path, formatCsvLine(columns) + line);
+  return withFileLockAsync(
     path,
-    () => {
-      const state = fileState(path);
-      if (state === undefined || state.sizeBytes === 0) {
-        atomicWriteFile(path, formatCsvLine(columns) + line);
-        return;
-      }
+    (lock) => {
+      const state = fileState(path, true);
+      if (state === undefined || state.sizeBytes === 0) return fresh();
       const header = parseCsvRecords(readHead(path), 1)[0]?.fields ?? [];
       if (!sameColumns(header, columns)) {
         const backup = backupFile(path);
-        atomicWriteFile(path, formatCsvLine(columns) + line);
+        fresh();
         opts.onBackup?.(backup);
         return;
       }
-      if (opts.mode === 'append') {
-        appendWhole(path, line, state.endsWithNewline);
+      const torn = state.insideQuotes || (!state.endsWithNewline && parseCsvRecords(state.lastLine, 1)[0]?.fields.length !== columns.length);
+      if (torn) {
+        const backup = backupFile(path);
+        fresh();
+        opts.onTorn?.(backup);
         return;
       }
-      let text: string;
-      try {
-        text = readFileSync(path, 'utf8');
-      } catch (err) {
-        throw ioError('read', path, err);
-      }
+      if (opts.mode === 'append') return appendWhole(path, state.endsWithNewline ? line : `\n${line}`);
+      const text = readText(path);
+      lock.renew();
       const keyIdx = columns.indexOf(opts.keyColumn ?? 'run_id');
       const records = parseCsvRecords(text);
       let target: (typeof records)[number] | undefined;
@@ -81,9 +84,9 @@ export function writeCsvRecord(path: string, columns: readonly string[], row: re
           break;
         }
       }
-      const next = target
-        ? text.slice(0, target.start) + line + text.slice(target.end)
-        : text + (/[\r\n]$/.test(text) ? '' : '\n') + line;
+      const next = target ? text.slice(0, target.start) + line + text.slice(target.end) : text + (state.endsWithNewline ? '' : '\n') + line;
+      lock.renew();
+      lock.assertHeld();
       atomicWriteFile(path, next);
     },
     opts.lock,
@@ -127,16 +130,16 @@ export function csvReporter(opts: CsvReporterOptions): Reporter {
       message: `${from} had other columns than wattprint's (CodeCarbon 3.x) header: moved it to ${backup} and started a new file.`,
       option: 'outputFile',
     });
+  const warnTorn = (from: string) => (backup: string) => opts.onWarning?.(tornWarning(from, backup));
   return {
     id: 'csv',
-    report(data: EmissionsData, ctx: ReportContext): void {
+    report(data: EmissionsData, ctx: ReportContext): Promise<void> {
       if (ctx?.phase === 'task' || data.taskName !== undefined) {
         const path = taskCsvPath(outputDir, data.experimentName ?? '', data.runId);
-        writeCsvRecord(path, TASK_CSV_COLUMNS, toTaskCsvRow(data), { mode: 'append', lock: opts.lock, onBackup: warnBackup(path) });
-        return;
+        return writeCsvRecord(path, TASK_CSV_COLUMNS, toTaskCsvRow(data), { mode: 'append', lock: opts.lock, onBackup: warnBackup(path), onTorn: warnTorn(path) });
       }
       const mode = opts.onCsvWrite ?? ctx?.onCsvWrite ?? 'append';
-      writeCsvRecord(file, CSV_COLUMNS, toCsvRow(data), { mode, keyColumn: 'run_id', lock: opts.lock, onBackup: warnBackup(file) });
+      return writeCsvRecord(file, CSV_COLUMNS, toCsvRow(data), { mode, keyColumn: 'run_id', lock: opts.lock, onBackup: warnBackup(file), onTorn: warnTorn(file) });
     },
   };
 }

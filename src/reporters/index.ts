@@ -8,4 +8,4 @@ export { callbackReporter } from './callback.js';
 export { readCsv, parseCsv, parseCsvRecords, formatCsvLine, formatCsvField } from './csv-text.js';
 export type { CsvRecordSpan } from './csv-text.js';
 export { withFileLock } from './file-lock.js';
-export type { FileLockOptions } from './file-lock.js';
+export type { FileLockOptions, HeldLock } from './file-lock.js';

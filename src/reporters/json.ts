@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
-import type { EmissionsData, ReportContext, Reporter } from '../types.js';
+import type { EmissionsData, ReportContext, Reporter, WattprintWarning } from '../types.js';
 import { invalidOption } from '../errors.js';
 import { toJsonRecord } from './columns.js';
-import { appendWhole, atomicWriteFile, fileState } from './file-io.js';
-import { withFileLock, type FileLockOptions } from './file-lock.js';
+import { appendWhole, atomicWriteFile, backupFile, fileState, tornWarning } from './file-io.js';
+import { withFileLockAsync, type FileLockOptions } from './file-lock.js';
 
 /** Options of {@link jsonReporter}. */
 export interface JsonReporterOptions {
@@ -15,11 +15,39 @@ export interface JsonReporterOptions {
   readonly reportFile?: string;
   /** Lock tuning (tests). */
   readonly lock?: FileLockOptions;
+  /** Receives `FILE_TORN` when a file whose last line was torn is moved aside. */
+  readonly onWarning?: (warning: WattprintWarning) => void;
 }
 
-/** Appends `line` (which ends with LF) to a file under its lock, with one write. */
-export function appendLine(path: string, line: string, lock?: FileLockOptions): void {
-  withFileLock(path, () => appendWhole(path, line, fileState(path)?.endsWithNewline ?? true), lock);
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Appends `line` (which ends with LF) to a file under its lock, whole or not at all. A file whose
+ * last line is torn is moved aside first (`onTorn` gets the backup path), so later lines parse.
+ */
+export function appendLine(path: string, line: string, lock?: FileLockOptions, onTorn?: (backup: string) => void): Promise<void> {
+  return withFileLockAsync(
+    path,
+    () => {
+      const state = fileState(path);
+      if (state === undefined || state.sizeBytes === 0) return atomicWriteFile(path, line);
+      if (!state.endsWithNewline && !isJson(state.lastLine)) {
+        const backup = backupFile(path);
+        atomicWriteFile(path, line);
+        onTorn?.(backup);
+        return;
+      }
+      appendWhole(path, state.endsWithNewline ? line : `\n${line}`);
+    },
+    lock,
+  );
 }
 
 function checkName(option: string, v: unknown, example: string): void {
@@ -45,8 +73,8 @@ export function jsonReporter(opts: JsonReporterOptions): Reporter {
   const reportPath = resolve(opts.outputDir, opts.reportFile ?? 'wattprint-report.json');
   return {
     id: 'json',
-    report(data: EmissionsData, ctx: ReportContext): void {
-      appendLine(file, `${JSON.stringify(toJsonRecord(data, ctx))}\n`, opts.lock);
+    report(data: EmissionsData, ctx: ReportContext): Promise<void> {
+      return appendLine(file, `${JSON.stringify(toJsonRecord(data, ctx))}\n`, opts.lock, (backup) => opts.onWarning?.(tornWarning(file, backup)));
     },
     writeReport(report: unknown): void {
       atomicWriteFile(reportPath, `${JSON.stringify(report, null, 2)}\n`);

@@ -4,6 +4,7 @@
  * per-process SM utilisation used to attribute that energy in process mode.
  */
 import type { NvmlBinding, NvmlError } from '../native/binding.js';
+import { fitsPowerBound, NVML_CEILING_W } from './counter-guard.js';
 
 /** How a GPU's energy is obtained. */
 export type GpuEnergyMode = 'counter' | 'power';
@@ -22,6 +23,8 @@ export const COUNTER_STUCK_MS = 5000;
 const COUNTER_STUCK_MIN_POWER_MW = 1000;
 
 type Warn = (code: string, message: string) => void;
+/** Reports an implausible counter delta (see counter-guard.ts). */
+export type GlitchReport = (what: string, impliedJ: number, intervalMs: number, boundW: number) => void;
 
 export function nvmlCode(err: unknown): string {
   const code = (err as Partial<NvmlError> | undefined)?.code;
@@ -42,6 +45,7 @@ export class GpuMeter {
   switchedToPower = false;
   private reportedJ = 0;
   private lastMj: bigint | undefined;
+  private lastReadMs = 0;
   private lastChangeMs = 0;
   private lastPower: { readonly tMs: number; readonly powerW: number } | undefined;
 
@@ -51,6 +55,9 @@ export class GpuMeter {
     readonly label: string,
     mode: GpuEnergyMode,
     private readonly warn: Warn,
+    /** Most power the board can draw: its enforced limit times a margin. */
+    private readonly boundW: number = NVML_CEILING_W,
+    private readonly glitch: GlitchReport = () => {},
   ) {
     this.mode = mode;
   }
@@ -61,6 +68,7 @@ export class GpuMeter {
     this.lastMj = undefined;
     this.lastPower = undefined;
     this.lastChangeMs = nowMs;
+    this.lastReadMs = nowMs;
     this.sample(nowMs);
   }
 
@@ -90,14 +98,22 @@ export class GpuMeter {
 
   private sampleCounter(nowMs: number): void {
     const mj = this.nvml.nvmlDeviceGetTotalEnergyConsumption(this.index);
+    const intervalMs = nowMs - this.lastReadMs;
+    this.lastReadMs = nowMs;
     if (this.lastMj === undefined) {
       this.lastMj = mj;
       this.lastChangeMs = nowMs;
       return;
     }
-    // The counter restarts from 0 when the driver reloads (GPU reset): count from there.
-    const deltaMj = mj >= this.lastMj ? mj - this.lastMj : mj;
+    // The counter never wraps (64-bit mJ): a drop (driver reload, glitch) or a jump beyond the
+    // board's power is dropped, and counting resumes from the new value.
+    const deltaMj = mj - this.lastMj;
     this.lastMj = mj;
+    if (deltaMj < 0n || !fitsPowerBound(Number(deltaMj) / 1000, intervalMs, this.boundW)) {
+      this.glitch(this.label, Number(deltaMj) / 1000, intervalMs, this.boundW);
+      this.lastChangeMs = nowMs;
+      return;
+    }
     if (deltaMj > 0n) {
       this.energyJ += Number(deltaMj) / 1000;
       this.lastChangeMs = nowMs;

@@ -8,6 +8,7 @@ import type { NativeLoadResult, NvmlBinding } from '../native/binding.js';
 import { processTreePids } from '../system/proctree.js';
 import type { DeviceInfo, EnergyReading, PowerSource, ProbeResult, SourceContext, TrackingMode, WattprintWarning } from '../types.js';
 import { GpuMeter, nvmlCode, ProcessShare, type GpuDeviceError, type GpuEnergyMode } from './nvml-meter.js';
+import { glitchWarner, NVML_CEILING_W, NVML_LIMIT_MARGIN } from './counter-guard.js';
 import { selectGpus, type GpuIdentity } from './nvml-select.js';
 
 /** Options of {@link nvmlSource}. */
@@ -101,6 +102,7 @@ export function nvmlSource(ctx: SourceContext, native: NativeLoadResult, opts: N
     return tree.pids;
   };
   const warn = (code: string, message: string): void => opts.onWarning?.({ code, message, component: 'gpu' });
+  const glitch = glitchWarner(warn);
   let initialised = false;
   let plan: Plan | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -205,7 +207,8 @@ export function nvmlSource(ctx: SourceContext, native: NativeLoadResult, opts: N
           ...(mig ? { mig: true } : {}),
         },
       });
-      meters.push(new GpuMeter(b, index, `GPU ${index} (${name})`, mode, warn));
+      const boundW = limitMw !== undefined && limitMw > 0 ? (limitMw / 1000) * NVML_LIMIT_MARGIN : NVML_CEILING_W;
+      meters.push(new GpuMeter(b, index, `GPU ${index} (${name})`, mode, warn, boundW, glitch));
       if (processMode) {
         const share = new ProcessShare(b, index);
         share.poll();

@@ -6,6 +6,7 @@ import { processTreeCpuS } from '../system/proctree.js';
 import type { DeviceInfo, EnergyReading, PowerSource, ProbeResult, SourceContext, WattprintWarning } from '../types.js';
 import { defaultFs, errnoName, fsZoneReader, nativeZoneReader, type FsLike, type PowercapZone } from './powercap.js';
 import { powercapScale, wrapDelta, wrapTimeS, type CounterScale } from './rapl-counter.js';
+import { fitsPowerBound, glitchWarner } from './counter-guard.js';
 import { fsMsrReader, nativeMsrReader, planMsr, readCpuIdentity, socketLeadCpus } from './rapl-msr.js';
 
 /** Options of {@link raplCpuSource} and {@link raplRamSource}. */
@@ -282,6 +283,7 @@ function makeSource(
       // A throwing listener must not break sampling.
     }
   };
+  const glitch = glitchWarner(warn);
 
   const resolve = (): Plan | Failure => {
     if (plan === undefined) {
@@ -382,8 +384,10 @@ function makeSource(
               warn('RAPL_GAP', `${d.key} read ${(gapMs / 1000).toFixed(1)} s apart, longer than its counter takes to wrap at ${d.boundW} W; energy may be undercounted`);
             }
             const delta = wrapDelta(st.lastCounts, counts, d.scale.modulus);
-            st.totalCounts += delta;
-            st.attributedJ += delta * d.scale.jPerCount * share;
+            if (counts < d.scale.modulus && fitsPowerBound(delta * d.scale.jPerCount, gapMs, d.boundW)) {
+              st.totalCounts += delta;
+              st.attributedJ += delta * d.scale.jPerCount * share;
+            } else glitch(d.key, delta * d.scale.jPerCount, gapMs, d.boundW);
           }
           st.lastCounts = counts;
           st.lastMs = t;

@@ -14,6 +14,18 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 let bundle: string | undefined;
 
+/** A temporary folder laid out like the installed package, with an empty `dist/` to bundle into. */
+export function tempPackageRoot(prefix: string): string {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  copyFileSync(join(ROOT, 'package.json'), join(root, 'package.json'));
+  for (const entry of readdirSync(ROOT)) {
+    if (['package.json', 'dist', 'src', 'test', '.git'].includes(entry) || entry.startsWith('.')) continue;
+    symlinkSync(join(ROOT, entry), join(root, entry));
+  }
+  mkdirSync(join(root, 'dist'));
+  return root;
+}
+
 /**
  * Bundles the CLI into `<tmp>/dist/cli.js`. The temporary root mirrors the package: a copy of
  * package.json (src/version.ts reads `../package.json` next to dist/) and links to node_modules
@@ -22,13 +34,7 @@ let bundle: string | undefined;
  */
 export function cliBundle(): string {
   if (bundle) return bundle;
-  const root = mkdtempSync(join(tmpdir(), 'wattprint-cli-'));
-  copyFileSync(join(ROOT, 'package.json'), join(root, 'package.json'));
-  for (const entry of readdirSync(ROOT)) {
-    if (['package.json', 'dist', 'src', 'test', '.git'].includes(entry) || entry.startsWith('.')) continue;
-    symlinkSync(join(ROOT, entry), join(root, entry));
-  }
-  mkdirSync(join(root, 'dist'));
+  const root = tempPackageRoot('wattprint-cli-');
   const outfile = join(root, 'dist', 'cli.js');
   buildSync({
     entryPoints: [join(ROOT, 'src', 'cli', 'main.ts')],

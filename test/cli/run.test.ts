@@ -199,7 +199,7 @@ describe('wattprint --help', () => {
 
   it('run --help lists the library options in kebab-case', async () => {
     const r = await runCli(['run', '--help']);
-    for (const flag of ['--project-name', '--experiment-id', '--country-iso-code', '--region', '--cloud-provider', '--cloud-region', '--output-dir', '--output-file', '--on-csv-write', '--measure-power-secs', '--pue', '--wue', '--gpu-ids', '--tracking-mode', '--force-cpu-power-w', '--force-ram-power-w', '--force-carbon-intensity', '--no-save-to-file', '--no-native'])
+    for (const flag of ['--project-name', '--experiment-id', '--country-iso-code', '--region', '--cloud-provider', '--cloud-region', '--output-dir', '--output-file', '--on-csv-write', '--measure-power-secs', '--pue', '--wue', '--gpu-ids', '--tracking-mode', '--force-cpu-power-w', '--force-ram-power-w', '--force-carbon-intensity', '--no-save-to-file', '--no-native', '--geolocate', '--no-cloud-metadata', '--offline-intensity-data'])
       expect(r.stdout).toContain(flag);
   });
 
@@ -211,10 +211,10 @@ describe('wattprint --help', () => {
 });
 
 describe('wattprint run on a terminal', () => {
-  it.skipIf(!existsSync('/usr/bin/script'))('shows a live status line refreshed in place, then clears it', async () => {
+  it.skipIf(!existsSync('/usr/bin/script'))('with --status shows a live status line refreshed in place, then clears it', async () => {
     const out = tempDir();
     const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
-    const inner = [process.execPath, cliBundle(), 'run', '--output-dir', out, '--', ...burnCpu(2.2)].map(quote).join(' ');
+    const inner = [process.execPath, cliBundle(), 'run', '--status', '--output-dir', out, '--', ...burnCpu(2.2)].map(quote).join(' ');
     // script(1) gives the CLI a pseudo-terminal as stdin/stdout/stderr.
     const res = spawnSync('script', ['-qec', inner, '/dev/null'], { encoding: 'utf8', timeout: 30_000 });
     expect(res.status).toBe(0);
@@ -228,7 +228,7 @@ describe('wattprint run on a terminal', () => {
 
   it.skipIf(!existsSync('/usr/bin/script'))('prints no status line with --quiet even on a terminal', async () => {
     const out = tempDir();
-    const inner = `'${process.execPath}' '${cliBundle()}' run -q --output-dir '${out}' -- node -e ''`;
+    const inner = `'${process.execPath}' '${cliBundle()}' run -q --status --output-dir '${out}' -- node -e ''`;
     const res = spawnSync('script', ['-qec', inner, '/dev/null'], { encoding: 'utf8', timeout: 30_000 });
     expect(res.status).toBe(0);
     expect(res.stdout).not.toContain('\x1b[2K');

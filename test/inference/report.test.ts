@@ -78,7 +78,17 @@ describe('report', () => {
     expect(oc.pue).toBe(1.2);
     expect(oc.wue).toBe(1.8);
     expect(oc.location.countryIsoCode).toBe('FRA');
-    expect(oc.carbonIntensity).toEqual({ gPerKWh: 400, source: 'test:fixed', year: 2024 });
+    expect(oc.carbonIntensity).toEqual({
+      gPerKWh: 400,
+      source: 'test:fixed',
+      year: 2024,
+      provider: '',
+      zone: null,
+      freshness: null,
+      signal: null,
+      emissionFactor: null,
+      locationSource: null,
+    });
     // (5) measurement
     expect(report.measurement.components.map((c) => [c.component, c.source, c.kind])).toEqual([
       ['cpu', 'rapl', 'measured'],

@@ -57,22 +57,26 @@ describe('EmissionsTracker on measured sources (fake RAPL tree + fake NVML)', ()
     const pkg1 = sys.zone('intel-rapl:1');
     const dram0 = sys.zone('intel-rapl:0:1');
     const dram1 = sys.zone('intel-rapl:1:0');
+    // Physically possible steps: 3e9 counts of 61 µJ (183 kJ) take 183 s at the 1000 W RAPL bound;
+    // the GPUs draw their 500 W meanwhile (95 kJ a step), so their counters move too.
+    const gpuStepMj = 95_000_000;
     for (let i = 0; i < 4; i++) {
-      clock.advance(1000);
+      clock.advance(190_000);
       pkg0.addRaw(3_000_000_000); // crosses 2^32 about every other step
       pkg1.addRaw(1_234_567 + i);
       dram0.addRaw(2_500_000_000);
       dram1.addRaw(77_777);
+      writeFileSync(file, readFileSync(file, 'utf8').replace(/0\.energy_mj=\d+/, `0.energy_mj=${5_000_000 + (i + 1) * gpuStepMj}`).replace(/1\.energy_mj=\d+/, `1.energy_mj=${7_000_000 + (i + 1) * gpuStepMj}`));
       tracker._sampleNow();
     }
-    writeFileSync(file, readFileSync(file, 'utf8').replace('0.energy_mj=5000000', '0.energy_mj=5123456').replace('1.energy_mj=7000000', '1.energy_mj=7000789'));
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/0\.energy_mj=\d+/, `0.energy_mj=${5_123_456 + 4 * gpuStepMj}`).replace(/1\.energy_mj=\d+/, `1.energy_mj=${7_000_789 + 4 * gpuStepMj}`));
     clock.advance(1000);
     const data = await tracker.stop();
     delete process.env.FAKE_NVML_FILE;
 
     const cpuJ = (pkg0.addedUj() + pkg1.addedUj()) / 1e6;
     const ramJ = (dram0.addedUj() + dram1.addedUj()) / 1e6;
-    const gpuJ = (123_456 + 789) / 1000;
+    const gpuJ = (123_456 + 789 + 8 * gpuStepMj) / 1000;
     expect(data.cpuEnergyKWh * 3.6e6).toBeCloseTo(cpuJ * 1.1, 5);
     expect(data.ramEnergyKWh * 3.6e6).toBeCloseTo(ramJ * 1.1, 5);
     expect(data.gpuEnergyKWh * 3.6e6).toBeCloseTo(gpuJ * 1.1, 9);

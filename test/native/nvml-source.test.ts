@@ -61,14 +61,17 @@ describe('nvmlSource: energy counter', () => {
     expect(s.read().energyJ).toBe(0.001);
   });
 
-  it('counts from zero after a counter reset (driver reload)', () => {
+  it('drops the interval where the counter fell (driver reload, glitch) and counts on from the new value', () => {
     const gpus = new FakeGpus({ count: 1, '0.arch': 7, '0.energy_mj': 5_000_000, '0.power_mw': 1 });
-    const { s } = source();
+    const { s, warnings } = source();
     s.start();
     gpus.set({ '0.energy_mj': 5_010_000 });
     expect(s.read().energyJ).toBe(10);
     gpus.set({ '0.energy_mj': 3_000 });
-    expect(s.read().energyJ).toBe(13);
+    expect(s.read().energyJ).toBe(10);
+    gpus.set({ '0.energy_mj': 5_000 });
+    expect(s.read().energyJ).toBe(12);
+    expect(warnings.map((w) => w.code)).toEqual(['COUNTER_GLITCH']);
   });
 
   it('restarts totals at each start()', () => {

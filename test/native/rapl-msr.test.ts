@@ -51,7 +51,7 @@ describe.each(READERS)('RAPL MSR path (%s reader)', (kind: ReaderKind) => {
       s0.addRaw(a);
       s1.addRaw(b);
       other.addRaw(999_999);
-      clock.ms += 1000;
+      clock.ms += 260_000; // 4.1e9 counts of 61 µJ take 250 s at the 1000 W bound
       src.read();
     }
     const r = src.read();
@@ -73,7 +73,7 @@ describe.each(READERS)('RAPL MSR path (%s reader)', (kind: ReaderKind) => {
       expect(src.probe()).toMatchObject({ ok: true, devices: [{ id: 'package-0/dram' }] });
       src.start();
       dram.addRaw(10);
-      clock.ms += 1000;
+      clock.ms += 125_000; // 2e9 counts of 61 µJ take 122 s at the 1000 W bound
       dram.addRaw(2_000_000_000);
       expect(src.read().energyJ).toBeCloseTo(2_000_000_010 * unitJ, 9);
     }
@@ -105,7 +105,7 @@ describe.each(READERS)('RAPL MSR path (%s reader)', (kind: ReaderKind) => {
     src.start();
     p0.addRaw(2);
     p1.addRaw(3_000_000_000);
-    clock.ms += 1000;
+    clock.ms += 63_000; // 4e9 counts of 15.3 µJ take 61 s at the 1000 W bound
     p0.addRaw(4_000_000_000);
     expect(src.read().energyJ).toBe((4_000_000_002 + 3_000_000_000) * 2 ** -16);
     const ram = raplRamSource(ctx, native, opts).probe();

@@ -198,9 +198,9 @@ describe('csvReporter: task results', () => {
 });
 
 describe('csvReporter: errors', () => {
-  it('throws REPORTER_IO naming the file and the OS error', () => {
+  it('rejects with REPORTER_IO naming the file and the OS error', async () => {
     const dir = join(tempDir(), 'missing');
-    const err = catchError(() => csvReporter({ outputDir: dir }).report(makeData(), STOP));
+    const err = (await Promise.resolve(csvReporter({ outputDir: dir }).report(makeData(), STOP)).catch((e: unknown) => e)) as WattprintError;
     expect(err).toBeInstanceOf(WattprintError);
     expect(err.code).toBe('REPORTER_IO');
     expect(err.message).toContain(join(dir, 'emissions.csv'));

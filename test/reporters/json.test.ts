@@ -52,10 +52,10 @@ describe('jsonReporter', () => {
     expect(readdirSync(dir)).toEqual(['wattprint-report.json']);
   });
 
-  it('throws REPORTER_IO naming the file', () => {
+  it('rejects with REPORTER_IO naming the file', async () => {
     const dir = join(tempDir(), 'nope');
     const r = jsonReporter({ outputDir: dir, reportFile: 'rep.json' });
-    expect(() => r.report(makeData(), { phase: 'stop', onCsvWrite: 'append' })).toThrow(WattprintError);
+    await expect(r.report(makeData(), { phase: 'stop', onCsvWrite: 'append' })).rejects.toThrow(WattprintError);
     try {
       r.writeReport!({});
     } catch (e) {

@@ -1,34 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { extname } from 'node:path';
-import { parseCsv } from '../../reporters/index.js';
 import type { Boundary } from '../../types.js';
 import { CliError, EXIT } from '../exit.js';
 import { J_PER_KWH } from '../../units.js';
+import { CsvRecordStream, detach, interner, LineStream, printable, readChunks } from './stream.js';
+import { RowStore, type ParsedRow } from './rows.js';
 import { requestsFromHistograms, timelineEntry, type CallHistogram, type SampleRow } from './timeline.js';
 
 /** One result row, from emissions.csv (CodeCarbon columns), emissions.jsonl or a report's totals. */
-export interface ResultRow {
-  readonly timestamp: string;
-  readonly projectName: string;
-  readonly runId: string;
-  readonly experimentName?: string;
-  readonly taskName?: string;
-  readonly durationS: number;
-  readonly emissionsKg: number;
-  readonly cpuEnergyKWh: number;
-  readonly gpuEnergyKWh: number;
-  readonly ramEnergyKWh: number;
-  readonly energyKWh: number;
-  readonly countryName?: string;
-  readonly region?: string;
-  readonly trackingMode?: string;
-  readonly cpuModel?: string;
-  readonly gpuModel?: string;
-  readonly pue?: number;
-  readonly intensityGPerKWh?: number;
-  readonly intensitySource?: string;
-  readonly boundary?: Boundary;
-}
+export type ResultRow = ParsedRow;
 
 /** Per-request figures of a wattprint-report.json, where calls were tracked. */
 export interface RequestStats {
@@ -60,89 +40,127 @@ export interface ReportInput {
 const bad = (where: string, what: string) =>
   new CliError(`${where}: ${what}; expected emissions.csv, emissions.jsonl or wattprint-report.json written by wattprint or CodeCarbon`, EXIT.USAGE);
 
-function num(rec: Record<string, unknown>, key: string, where: string): number {
-  const v = rec[key];
-  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-  if (!Number.isFinite(n)) throw bad(where, `column '${key}' is ${v === undefined ? 'missing' : `not a number (${JSON.stringify(v)})`}`);
+/** A record's value by CodeCarbon column name. */
+type Get = (key: string) => unknown;
+/** Where a record is, for error messages (built only on error). */
+type Where = () => string;
+
+/**
+ * A number column. CodeCarbon leaves cells empty where it has nothing to say (a missing GPU, an
+ * old version's column): an empty or absent cell reads as `fallback`; text that is no number is an error.
+ */
+function num(get: Get, key: string, where: Where, fallback = 0): number {
+  const v = get(key);
+  if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return fallback;
+  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
+  if (!Number.isFinite(n)) throw bad(where(), `column '${key}' is not a number (${printable(JSON.stringify(v)).slice(0, 80)})`);
   return n;
 }
 
-function str(rec: Record<string, unknown>, key: string, csv: boolean): string | undefined {
-  const v = rec[key];
+/** Text as printed: the CSV's formula guard undone (a ' before = + - @ TAB CR), control characters removed. */
+function cleanText(raw: string, csv: boolean): string {
+  return printable(csv && /^'[=+\-@\t\r]/.test(raw) ? raw.slice(1) : raw);
+}
+
+function str(get: Get, key: string, keep: (s: string) => string): string | undefined {
+  const v = get(key);
   if (v === undefined || v === null || v === '') return undefined;
-  const s = String(v);
-  // Undo the CSV's formula guard (a ' before a leading = + - @); JSON text carries none.
-  return csv && /^'[=+\-@\t\r]/.test(s) ? s.slice(1) : s;
+  const s = keep(String(v));
+  return s === '' ? undefined : s;
+}
+
+function parseRow(get: Get, where: Where, csv: boolean, keep: (s: string) => string): ParsedRow {
+  const text = (key: string) => str(get, key, keep);
+  const cpu = num(get, 'cpu_energy', where);
+  const gpu = num(get, 'gpu_energy', where);
+  const ram = num(get, 'ram_energy', where);
+  const pue = num(get, 'pue', where, Number.NaN);
+  const intensity = num(get, 'intensity_g_per_kwh', where, Number.NaN);
+  const boundary = get('boundary');
+  return {
+    timestamp: detach(str(get, 'timestamp', (x) => cleanText(x, csv)) ?? ''),
+    projectName: text('project_name') ?? '(no project)',
+    runId: text('run_id') ?? '(no run id)',
+    experimentName: text('experiment_name'),
+    taskName: text('task_name'),
+    durationS: num(get, 'duration', where),
+    emissionsKg: num(get, 'emissions', where),
+    cpuEnergyKWh: cpu,
+    gpuEnergyKWh: gpu,
+    ramEnergyKWh: ram,
+    energyKWh: num(get, 'energy_consumed', where, cpu + gpu + ram),
+    countryName: text('country_name'),
+    region: text('region'),
+    trackingMode: text('tracking_mode'),
+    cpuModel: text('cpu_model'),
+    gpuModel: text('gpu_model'),
+    pue: Number.isNaN(pue) ? undefined : pue,
+    intensityGPerKWh: Number.isNaN(intensity) ? undefined : intensity,
+    intensitySource: text('intensity_source'),
+    boundary: boundary && typeof boundary === 'object' ? (boundary as Boundary) : undefined,
+  };
 }
 
 /** A row from a record keyed by CodeCarbon's snake_case column names (CSV and JSONL alike). */
 export function rowFromRecord(rec: Record<string, unknown>, where: string, csv = false): ResultRow {
-  const cpu = num(rec, 'cpu_energy', where);
-  const gpu = num(rec, 'gpu_energy', where);
-  const ram = num(rec, 'ram_energy', where);
-  const row: Record<string, unknown> = {
-    timestamp: str(rec, 'timestamp', csv) ?? '',
-    projectName: str(rec, 'project_name', csv) ?? '(no project)',
-    runId: str(rec, 'run_id', csv) ?? '(no run id)',
-    durationS: num(rec, 'duration', where),
-    emissionsKg: num(rec, 'emissions', where),
-    cpuEnergyKWh: cpu,
-    gpuEnergyKWh: gpu,
-    ramEnergyKWh: ram,
-    energyKWh: rec.energy_consumed === undefined ? cpu + gpu + ram : num(rec, 'energy_consumed', where),
-  };
-  const opt: Array<[string, string]> = [
-    ['experimentName', 'experiment_name'],
-    ['taskName', 'task_name'],
-    ['countryName', 'country_name'],
-    ['region', 'region'],
-    ['trackingMode', 'tracking_mode'],
-    ['cpuModel', 'cpu_model'],
-    ['gpuModel', 'gpu_model'],
-    ['intensitySource', 'intensity_source'],
-  ];
-  for (const [field, key] of opt) {
-    const v = str(rec, key, csv);
-    if (v !== undefined) row[field] = v;
-  }
-  if (rec.pue !== undefined && rec.pue !== '') row.pue = num(rec, 'pue', where);
-  if (rec.intensity_g_per_kwh !== undefined && rec.intensity_g_per_kwh !== null) row.intensityGPerKWh = num(rec, 'intensity_g_per_kwh', where);
-  if (rec.boundary && typeof rec.boundary === 'object') row.boundary = rec.boundary;
-  return row as unknown as ResultRow;
+  const row = parseRow((k) => rec[k], () => where, csv, (x) => cleanText(x, csv));
+  // Drop the absent optional fields, as a plain record would not have them.
+  return Object.fromEntries(Object.entries(row).filter(([, v]) => v !== undefined)) as unknown as ResultRow;
 }
 
-function fromCsv(text: string, path: string): ResultRow[] {
-  const records = parseCsv(text);
-  if (records.length === 0) throw bad(path, 'the file is empty');
-  const header = records[0]!.map((h) => h.trim());
-  for (const required of ['duration', 'emissions', 'cpu_energy', 'gpu_energy', 'ram_energy'])
-    if (!header.includes(required)) throw bad(path, `no '${required}' column in the header`);
-  return records.slice(1).flatMap((cells, i) => {
-    if (cells.length === 1 && cells[0] === '') return [];
-    const rec: Record<string, string> = {};
-    header.forEach((h, j) => (rec[h] = cells[j] ?? ''));
-    return [rowFromRecord(rec, `${path}:${i + 2}`, true)];
+function fromCsv(path: string): ResultRow[] {
+  const rows: ResultRow[] = [];
+  const store = new RowStore();
+  const keep = interner((x) => cleanText(x, true));
+  let index: Map<string, number> | undefined;
+  let recordNo = 0;
+  const parser = new CsvRecordStream((cells) => {
+    recordNo++;
+    if (index === undefined) {
+      const header = cells.map((h) => h.trim());
+      if (!header.includes('duration') || !header.includes('emissions'))
+        throw bad(path, `no '${header.includes('duration') ? 'emissions' : 'duration'}' column in the header`);
+      if (!header.includes('energy_consumed'))
+        for (const c of ['cpu_energy', 'gpu_energy', 'ram_energy']) if (!header.includes(c)) throw bad(path, `no '${c}' column in the header`);
+      index = new Map(header.map((h, k) => [h, k]));
+      return;
+    }
+    const at = index;
+    const get = (k: string) => {
+      const j = at.get(k);
+      return j === undefined ? undefined : cells[j];
+    };
+    rows.push(store.add(parseRow(get, () => `${path}: record ${recordNo}`, true, keep)));
   });
+  readChunks(path, (text) => parser.push(text));
+  parser.end();
+  if (index === undefined) throw bad(path, 'the file is empty');
+  return rows;
 }
 
-function fromJsonl(text: string, path: string): { rows: ResultRow[]; samples: SampleRow[]; histograms: CallHistogram[] } {
+function fromJsonl(path: string): { rows: ResultRow[]; samples: SampleRow[]; histograms: CallHistogram[] } {
   const rows: ResultRow[] = [];
   const samples: SampleRow[] = [];
   const histograms: CallHistogram[] = [];
-  text.split('\n').forEach((line, i) => {
+  const store = new RowStore();
+  const keep = interner((x) => cleanText(x, false));
+  const lines = new LineStream((line, lineNo) => {
     if (line.trim() === '') return;
     let rec: unknown;
     try {
       rec = JSON.parse(line);
     } catch (e) {
-      throw bad(`${path}:${i + 1}`, `not JSON (${(e as Error).message})`);
+      throw bad(`${path}:${lineNo}`, `not JSON (${(e as Error).message})`);
     }
-    if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw bad(`${path}:${i + 1}`, 'not a JSON object');
-    const entry = timelineEntry(rec as Record<string, unknown>, `${path}:${i + 1}`);
-    if (!entry) rows.push(rowFromRecord(rec as Record<string, unknown>, `${path}:${i + 1}`));
+    if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw bad(`${path}:${lineNo}`, 'not a JSON object');
+    const r = rec as Record<string, unknown>;
+    const entry = timelineEntry(r, `${path}:${lineNo}`);
+    if (!entry) rows.push(store.add(parseRow((k) => r[k], () => `${path}:${lineNo}`, false, keep)));
     else if ('sample' in entry) samples.push(entry.sample);
     else histograms.push(...entry.calls);
   });
+  readChunks(path, (text) => lines.push(text));
+  lines.end();
   return { rows, samples, histograms };
 }
 
@@ -162,7 +180,7 @@ function histogramOf(v: unknown): RequestStats['histogram'] {
 }
 
 function statsOf(name: string, s: Record<string, unknown>): RequestStats {
-  const out: Record<string, unknown> = { name, count: finite(s.count ?? s.requests) ?? 0 };
+  const out: Record<string, unknown> = { name: printable(name), count: finite(s.count ?? s.requests) ?? 0 };
   const keys = ['meanEnergyJ', 'p50EnergyJ', 'p95EnergyJ', 'meanEmissionsKg', 'energyPerOutputTokenJ', 'requestsPerKWh'] as const;
   for (const k of keys) if (finite(s[k]) !== undefined) out[k] = s[k];
   if (finite(s.energyJ) !== undefined) out.totalEnergyJ = s.energyJ;
@@ -223,36 +241,50 @@ function fromReport(text: string, path: string): { rows: ResultRow[]; requests: 
   return { rows: [rowFromRecord(rec, `${path} (run totals)`)], requests: requestsFromReport(report) };
 }
 
-/** Reads any of the three output formats; the extension decides, else the content. */
-export function loadReportInput(path: string): ReportInput {
-  let text: string;
+/** The first bytes of a file, to recognise its format when the extension does not say. */
+function head(path: string): string {
+  const fd = openSync(path, 'r');
   try {
-    text = readFileSync(path, 'utf8');
+    const b = Buffer.alloc(64 * 1024);
+    return b.subarray(0, readSync(fd, b, 0, b.length, 0)).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function formatOf(path: string): ReportInput['format'] {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.csv') return 'csv';
+  if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
+  if (ext === '.json') return 'report';
+  const trimmed = head(path).trimStart();
+  if (!trimmed.startsWith('{')) return 'csv';
+  const lines = trimmed.split('\n').filter((l) => l.trim() !== '');
+  // The last line of the head may be cut: judge the whole lines.
+  const whole = lines.length > 1 ? lines.slice(0, -1) : lines;
+  return whole.every((l) => l.trim().startsWith('{') && l.trim().endsWith('}')) && lines.length > 1 ? 'jsonl' : 'report';
+}
+
+/**
+ * Reads any of the three output formats; the extension decides, else the content. CSV and JSON
+ * Lines are streamed (memory follows the rows, not the file), and every text printed later is
+ * stripped of control characters.
+ */
+export function loadReportInput(path: string): ReportInput {
+  try {
+    const format = formatOf(path);
+    if (format === 'csv') return { path, format, rows: fromCsv(path), requests: [], samples: [] };
+    if (format === 'jsonl') {
+      const { rows, samples, histograms } = fromJsonl(path);
+      return { path, format: rows.length === 0 && samples.length > 0 ? 'timeline' : format, rows, requests: requestsFromHistograms(histograms), samples };
+    }
+    const { rows, requests } = fromReport(readFileSync(path, 'utf8'), path);
+    return { path, format, rows, requests, samples: [] };
   } catch (e) {
+    if (e instanceof CliError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new CliError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, EXIT.USAGE);
   }
-  const ext = extname(path).toLowerCase();
-  const trimmed = text.trimStart();
-  const format: ReportInput['format'] =
-    ext === '.csv'
-      ? 'csv'
-      : ext === '.jsonl' || ext === '.ndjson'
-        ? 'jsonl'
-        : ext === '.json'
-          ? 'report'
-          : trimmed.startsWith('{')
-            ? trimmed.split('\n').filter((l) => l.trim() !== '').every((l) => l.trim().startsWith('{') && l.trim().endsWith('}'))
-              ? 'jsonl'
-              : 'report'
-            : 'csv';
-  if (format === 'csv') return { path, format, rows: fromCsv(text, path), requests: [], samples: [] };
-  if (format === 'jsonl') {
-    const { rows, samples, histograms } = fromJsonl(text, path);
-    return { path, format: rows.length === 0 && samples.length > 0 ? 'timeline' : format, rows, requests: requestsFromHistograms(histograms), samples };
-  }
-  const { rows, requests } = fromReport(text, path);
-  return { path, format, rows, requests, samples: [] };
 }
 
 /** Reads several files (e.g. emissions.csv and its timeline) as one input. */

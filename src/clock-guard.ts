@@ -1,0 +1,46 @@
+import type { WattprintWarning } from './types.js';
+
+/**
+ * Wraps the tracker clock so that a custom `clock` returning NaN, ±Infinity, throwing or going
+ * backwards can neither freeze the totals nor yield zero or negative durations: at the first bad
+ * value the tracker warns (`CLOCK_INVALID`, option `clock`) and continues from the last good value
+ * on `performance.now()`, which is monotonic.
+ */
+export function guardClock(clock: () => number, warn: (w: WattprintWarning) => void): () => number {
+  let lastMs: number | undefined;
+  let lastRealMs = 0;
+  let replaced = false;
+  return () => {
+    const realMs = performance.now();
+    if (!replaced) {
+      let v: number;
+      try {
+        v = clock();
+      } catch {
+        v = Number.NaN;
+      }
+      if (typeof v === 'number' && Number.isFinite(v) && (lastMs === undefined || v >= lastMs)) {
+        lastMs = v;
+        lastRealMs = realMs;
+        return v;
+      }
+      replaced = true;
+      warn({
+        code: 'CLOCK_INVALID',
+        option: 'clock',
+        message:
+          `the \`clock\` option returned ${String(v)}${lastMs !== undefined && Number.isFinite(v) ? ` after ${lastMs} (it went backwards)` : ''}; ` +
+          'it must return finite, non-decreasing milliseconds. Continuing on performance.now() from the last good value.',
+      });
+    }
+    const v = (lastMs ?? realMs) + (lastMs === undefined ? 0 : realMs - lastRealMs);
+    lastMs = v;
+    lastRealMs = realMs;
+    return v;
+  };
+}
+
+/** `options` with its `clock` guarded by {@link guardClock}. */
+export function withGuardedClock<O extends { readonly clock: () => number }>(options: O, warn: (w: WattprintWarning) => void): O {
+  return { ...options, clock: guardClock(options.clock, warn) };
+}
