@@ -36,7 +36,7 @@ export const openaiAdapter: ResponseAdapter = {
 };
 
 /**
- * Instruments an `openai` client (v4 to v6) in place and returns it: every `chat.completions.create`,
+ * Instruments an `openai` client (tested with v6; any version whose methods return its `APIPromise`) in place and returns it: every `chat.completions.create`,
  * `responses.create` and `completions.create` call (and the helpers built on them, such as
  * `chat.completions.stream()` and `.parse()`) emits the tracker's `'llm'` event when it ends, with an
  * {@link LlmEstimate}. Streams are counted from the usage chunk when the request set
