@@ -2,8 +2,13 @@ import type { WrapOptions } from './inference/index.js';
 import type { EmissionsTrackerOptions } from './options.js';
 import { EmissionsTracker } from './tracker.js';
 
-/** Options of {@link trackEmissions}. */
-export interface TrackEmissionsOptions extends EmissionsTrackerOptions {
+/**
+ * Options of {@link trackEmissions}. `R` is the decorated method's awaited result, what `tokens`
+ * receives: give it as `trackEmissions<Completion>({ ... })` (a decorator's options are evaluated
+ * before TypeScript sees the method), and the decorator then only accepts methods returning `R` or a
+ * promise of it.
+ */
+export interface TrackEmissionsOptions<R = any> extends EmissionsTrackerOptions {
   /**
    * Attribute each call to this running tracker (a {@link CallRecord} per call, shared-energy
    * attribution under concurrency) instead of running a tracker of its own per call.
@@ -12,20 +17,22 @@ export interface TrackEmissionsOptions extends EmissionsTrackerOptions {
   /** Call name for records (with `tracker`). Default: the method or function name. */
   name?: string;
   /** Token counts of a result (with `tracker`). */
-  tokens?: WrapOptions<unknown>['tokens'];
+  tokens?: WrapOptions<R>['tokens'];
 }
 
-type AnyFn = (this: unknown, ...args: never[]) => unknown;
+type AnyFn = (this: any, ...args: any[]) => unknown;
+/** A function whose (awaited) result is `R`. */
+type FnOf<R> = (this: any, ...args: any[]) => R | PromiseLike<R>;
 
 /**
  * The decorator-or-wrapper returned by {@link trackEmissions}. One value works as a TC39 standard
  * method decorator, a legacy (`experimentalDecorators`) method decorator and a plain function wrapper.
  */
-export interface EmissionsDecorator {
+export interface EmissionsDecorator<R = any> {
   /** Plain wrapper: `trackEmissions(opts)(fn)`. */
-  <F extends AnyFn>(fn: F): F;
+  <F extends FnOf<R>>(fn: F): F;
   /** TC39 standard method decorator. */
-  <F extends AnyFn>(value: F, context: ClassMethodDecoratorContext): F;
+  <F extends FnOf<R>>(value: F, context: ClassMethodDecoratorContext): F;
   /** Legacy (`experimentalDecorators`) method decorator. */
   (target: object, propertyKey: string | symbol, descriptor: PropertyDescriptor): PropertyDescriptor;
 }
@@ -90,13 +97,13 @@ function rename(wrapped: object, fn: { name: string; length: number }): object {
  * }
  * const tracked = trackEmissions({ projectName: 'job' })(async () => work());
  */
-export function trackEmissions(options: TrackEmissionsOptions = {}): EmissionsDecorator {
+export function trackEmissions<R = any>(options: TrackEmissionsOptions<R> = {}): EmissionsDecorator<R> {
   const { tracker, name, tokens, ...trackerOptions } = options;
   if (tracker !== undefined && !(tracker instanceof EmissionsTracker))
     throw new TypeError('trackEmissions({ tracker }): `tracker` must be an EmissionsTracker');
   const wrap = (fn: AnyFn, fallbackName: string): AnyFn =>
     tracker
-      ? tracker.wrap(fn, { name: name ?? fallbackName, ...(tokens ? { tokens } : {}) })
+      ? tracker.wrap(fn, { name: name ?? fallbackName, ...(tokens ? { tokens: tokens as WrapOptions['tokens'] } : {}) })
       : perCallWrapper(fn, name ? { ...trackerOptions, projectName: name } : trackerOptions, fallbackName);
 
   function decorator(this: unknown, a: unknown, b?: unknown, c?: unknown): unknown {
@@ -112,5 +119,5 @@ export function trackEmissions(options: TrackEmissionsOptions = {}): EmissionsDe
     }
     throw new TypeError('trackEmissions(options) returns a method decorator or a function wrapper: use @trackEmissions(...) on a method or trackEmissions(...)(fn)');
   }
-  return decorator as EmissionsDecorator;
+  return decorator as EmissionsDecorator<R>;
 }

@@ -61,9 +61,11 @@ export type {
   Labels,
   StreamSummary,
   TokenCounts,
-  WattprintReport,
   WrapOptions,
+  AttributionRule,
+  AttributionTotals,
 } from './inference/index.js';
+export type { WattprintReport } from './report/run-report.js';
 export { recordTimeline } from './exporters/timeline.js';
 export type { Timeline, TimelineOptions, TimelineSample, TimelineCalls, TimelineLine, TimelineSource } from './exporters/timeline.js';
 export type { MetricsSource } from './exporters/source.js';

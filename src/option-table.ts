@@ -276,6 +276,10 @@ export const OPTION_TABLE = {
     check: (v: number) => (finite(v) && v >= 1 && v <= 60000 ? undefined : `expected milliseconds between 1 and 60000, got ${v}`),
     doc: 'sampling interval (ms) while wrapped calls are in flight; see [inference.md](inference.md)',
   },
+  attribution: {
+    kind: 'string', from: 'any', default: 'work', choices: ['work', 'time'],
+    doc: "how wrapped calls share each interval's energy: `'work'` (CPU by each call's CPU work, GPU by streamed tokens, idle floor and RAM by time in flight) or `'time'` (all by time in flight); see [inference.md](inference.md#attribution-rules)",
+  },
   baseline: {
     kind: 'object', from: 'any',
     check: (v: { durationMs?: unknown }) =>

@@ -90,6 +90,12 @@ export interface EmissionsTrackerOptions {
   cloudMetadata?: boolean;
   /** Sampling interval (ms) while wrapped calls are in flight. Default 100. */
   callSampleIntervalMs?: number;
+  /**
+   * How wrapped calls share each interval's energy. `'work'` (default): CPU energy above the idle
+   * floor by each call's CPU work, GPU by streamed tokens (else time in flight), RAM and the idle
+   * floor by time in flight. `'time'`: everything by time in flight. See docs/inference.md.
+   */
+  attribution?: 'work' | 'time';
   /** Measure idle power for `durationMs` after start, so call records carry dynamic energy. */
   baseline?: { durationMs: number };
   /** Amortise training emissions over the expected number of requests. */

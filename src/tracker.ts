@@ -4,7 +4,8 @@ import { WattprintError, toError } from './errors.js';
 import { describeHardware, type HardwareInfo } from './hardware.js';
 import { onProcessEnd } from './exit-hooks.js';
 import { withGuardedClock } from './clock-guard.js';
-import { CallTracker, type Baseline, type CallRecord, type CallStats, type LabelValue, type Labels, type WattprintReport, type WrapOptions } from './inference/index.js';
+import { CallTracker, type Baseline, type CallRecord, type CallStats, type LabelValue, type Labels, type WrapOptions } from './inference/index.js';
+import { buildRunReport, type WattprintReport } from './report/run-report.js';
 import { intensityProviderFor, locationOf } from './intensity/for-options.js';
 import type { IntensityChain } from './intensity/chain.js';
 import { countryName, WORLD_AVERAGE_G_PER_KWH } from './intensity/index.js';
@@ -144,7 +145,18 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       ...(o.onReport ? [callbackReporter(o.onReport)] : []),
       ...o.reporters,
     ];
-    this.calls = new CallTracker(this);
+    this.calls = new CallTracker(
+      {
+        nowMs: () => this.options.clock(),
+        requestSample: () => void this.sampleNow(),
+        setFastSampling: (on) => this.setFastSampling(on),
+        emitCall: (r) => this.emitSafely('call', r),
+        wantsCalls: () => this.listenerCount('call') > 0,
+        warn: (w) => this.warn(w),
+        error: (e) => this.fail(e.code, e.message, e.cause),
+      },
+      o,
+    );
   }
 
   /** Whether `start()` was called and `stop()` not yet. */
@@ -332,7 +344,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
    * Wraps a handler so that each call yields a {@link CallRecord} ('call' event) with its share of
    * the energy measured while it ran. Same signature; sync, async and async-iterable results.
    */
-  wrap<F extends (...args: never[]) => unknown>(fn: F, options: WrapOptions<Awaited<ReturnType<F>>, Parameters<F>>): F {
+  wrap<A extends any[], R, T = unknown>(fn: (this: T, ...args: A) => R, options: WrapOptions<Awaited<R>, A>): (this: T, ...args: A) => R {
     return this.calls.wrap(fn, options);
   }
 
@@ -370,7 +382,18 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
   /** The run report following the review's reporting checklist (schema: docs/report-schema.json). */
   async report(): Promise<WattprintReport> {
     if (this.state === 'running') this.sampleNow();
-    return this.calls.buildReport();
+    return this.runReport();
+  }
+
+  private runReport(): WattprintReport {
+    return buildRunReport({
+      results: this.cumulativeData(),
+      hardware: this.hardware(),
+      boundary: this.boundary(),
+      intensity: this.lastIntensity,
+      options: this.options,
+      calls: this.calls.reportData(),
+    });
   }
 
   /**
@@ -382,38 +405,16 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     return this.calls.baselineReady;
   }
 
-  // ---- hooks for the inference module ------------------------------------------------------
-
-  /** @internal The tracker clock (ms). */
-  _nowMs(): number {
-    return this.options.clock();
-  }
-
   /** @internal Takes a sample now; undefined when not running. */
   _sampleNow(): Measurement | undefined {
     return this.sampleNow();
   }
 
-  /** @internal While on, samples every `callSampleIntervalMs`. */
-  _setFastSampling(on: boolean): void {
+  /** While on, samples every `callSampleIntervalMs` (the call tracker turns it on during calls). */
+  private setFastSampling(on: boolean): void {
     if (this.fastSampling === on) return;
     this.fastSampling = on;
     if (this.state === 'running') this.schedule();
-  }
-
-  /** @internal Cumulative totals so far, without reporting. */
-  _snapshot(): EmissionsData {
-    return this.cumulativeData();
-  }
-
-  /** @internal The grid intensity in force. */
-  _intensity(): IntensityValue | undefined {
-    return this.lastIntensity;
-  }
-
-  /** @internal Routes an error to 'error' listeners, or prints it once. */
-  _error(e: WattprintError): void {
-    this.fail(e.code, e.message, e.cause);
   }
 
   // ---- sampling ----------------------------------------------------------------------------
@@ -451,14 +452,19 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
   }
 
   private takeSample(): Measurement {
+    const sampleStartMs = performance.now();
     const sel = this.selection!;
+    const idleFloorW: Partial<Record<Component, number>> = {};
     const pue = this.options.pue;
     const endMs = this.options.clock();
     const startMs = this.lastSampleMs;
     const deltaJ: Record<Component, number> = { cpu: 0, gpu: 0, ram: 0 };
     for (const c of COMPONENTS) {
       const s = sel.sources[c];
-      if (!s) continue;
+      if (!s) {
+        idleFloorW[c] = 0;
+        continue;
+      }
       const ledger = this.ledgers[c];
       ledger.lastDeltaJ = 0;
       let energyJ: number;
@@ -487,6 +493,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
         ledger.energyJ += d;
       }
       if (Number.isFinite(energyJ)) this.lastEnergyJ[c] = energyJ;
+      if (s.idlePowerW !== undefined) idleFloorW[c] = s.idlePowerW * pue;
     }
     for (const c of COMPONENTS) if (sel.sources[c]) recordInterval(this.ledgers[c], this.ledgers[c].lastDeltaJ, endMs - startMs, minPowerWindowMs(this.options.measurePowerSecs));
     const intensity = this.currentIntensity();
@@ -520,6 +527,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       intensityGPerKWh: intensity.gPerKWh,
       emissionsKg,
     };
+    this.calls.onInterval({ ...m, idleFloorW, trackerCpuS: (performance.now() - sampleStartMs) / 1000 });
     this.emitSafely('measurement', m);
     return m;
   }
@@ -689,7 +697,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     if (withReport.length) {
       let report: unknown;
       try {
-        report = this.calls.buildReport();
+        report = this.runReport();
       } catch (e) {
         this.fail('REPORT', `building the run report failed: ${toError(e).message}`, e);
       }

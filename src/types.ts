@@ -109,6 +109,12 @@ export interface PowerSource {
    * the tracker samples at least this often while running.
    */
   readonly maxReadIntervalMs?: number;
+  /**
+   * Power drawn at no load, W (before PUE), where the source's model knows it (the CPU load
+   * model's floor, a constant or memory-size estimate); undefined for measured counters. Per-call
+   * attribution uses it as the idle floor when no `baseline` was measured. Read after `read()`.
+   */
+  readonly idlePowerW?: number;
   /** Release handles (NVML, background samplers). */
   close?(): void;
 }

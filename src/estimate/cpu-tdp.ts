@@ -209,6 +209,8 @@ export function cpuTdpSource(ctx: SourceContext, opts: { tdpW?: number; cpu?: Cp
     component: 'cpu',
     kind: 'estimated',
     scope: ctx.trackingMode,
+    // The model's power at zero load: machine mode's floor; process mode has none.
+    idlePowerW: processMode ? 0 : basis.tdpW * IDLE_SHARE,
     probe(): ProbeResult {
       return { ok: true, devices: [device], note: `estimated: ${basis.note}; ${formula}` };
     },

@@ -79,6 +79,10 @@ export function ramModelSource(ctx: SourceContext, opts: { arch?: string } = {})
     component: 'ram',
     kind: 'estimated',
     scope: ctx.trackingMode,
+    // The model does not depend on activity: all of its power is a floor (capacity held).
+    get idlePowerW() {
+      return processMode ? ramPowerW(lastRssBytes / BYTES_PER_GIB, arch) : machineW;
+    },
     probe() {
       const how = processMode
         ? 'DIMM model applied to the tracked process tree RSS at each read'

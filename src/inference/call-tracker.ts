@@ -1,257 +1,145 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { WattprintError, invalidOption, toError } from '../errors.js';
-import type { Measurement, WattprintWarning } from '../types.js';
-import { buildReport, type ReportInput, type WattprintReport } from './report.js';
-import { PendingCalls } from './pending.js';
+import {
+  NO_RATES,
+  addShare,
+  attributeInterval,
+  newAccrued,
+  resetAccrued,
+  zeroTotals,
+  type Accrued,
+  type AttributionTotals,
+  type Floors,
+  type Rates,
+} from './attribution.js';
+import { BaselineMeter } from './baseline.js';
+import { CallState, DYNAMIC_BIT, STREAM_BIT, TOKEN_STREAM_BIT, TRUNCATED, type Site } from './call-state.js';
+import { PendingCalls, applyToInFlight, gatherLoad } from './pending.js';
 import { RemoteTotals, type RemoteRequest } from './remote.js';
-import { StatsAccumulator, type FinishedCall } from './stats.js';
-import { isAsyncIterable, isNodeStream, trackAsyncIterable, watchNodeStream, type StreamOutcome } from './stream.js';
-import type {
-  Baseline,
-  CallRecord,
-  CallStats,
-  CallTrackerTuning,
-  InferenceHost,
-  LabelValue,
-  Labels,
-  StreamSummary,
-  TokenCounts,
-  WrapOptions,
-} from './types.js';
-
-const OK = 0;
-const ERROR = 1;
-const ABANDONED = 2;
-const TRUNCATED = 3;
-const OUTCOMES = ['ok', 'error', 'abandoned', 'truncated'] as const;
-const STREAM_OUTCOME: Record<StreamOutcome, number> = { ok: OK, error: ERROR, abandoned: ABANDONED };
-const NO_LABELS: Labels = Object.freeze({});
-
-/** Per `wrap()` call: what every call of the wrapped function shares. */
-interface Site {
-  readonly name: string;
-  readonly tokens: WrapOptions['tokens'];
-  readonly streamTokens: WrapOptions['streamTokens'];
-  readonly stream: boolean;
-  stats: StatsAccumulator;
-  gen: number;
-}
-
-/** Energy a call received from intervals sampled while it was in flight. */
-interface Accrued {
-  cpuJ: number;
-  gpuJ: number;
-  ramJ: number;
-  energyJ: number;
-  emissionsKg: number;
-  dynamicJ: number;
-}
+import type { AttributionRule, CallHost, CallTrackerConfig, IntervalSample } from './seam.js';
+import { CallRecords, newEnding, type CallReportData, type Ending } from './records.js';
+export type { CallReportData } from './records.js';
+import type { Component } from '../types.js';
+import type { Baseline, CallStats, LabelValue, Labels, WrapOptions } from './types.js';
+import { WorkMeter } from './work.js';
+import { newSite, wrapFunction, type CallLifecycle } from './wrapping.js';
 
 /**
- * One call in flight, linked into the in-flight list. Short-lived: when the call ends its numbers
- * move to the pending columns, so this object is garbage before the next scavenge.
- */
-class CallState {
-  prev: CallState | undefined = undefined;
-  next: CallState | undefined = undefined;
-  ended = false;
-  /** Finalised at stop (truncated): a later end is ignored. */
-  done = false;
-  stream = false;
-  chunks = -1;
-  inputTokens = NaN;
-  outputTokens = NaN;
-  acc: Accrued | undefined = undefined;
-  /** Estimates of the remote LLM requests made inside the call (`wattprint/llm`). */
-  remote: RemoteTotals | undefined = undefined;
-  constructor(
-    readonly site: Site,
-    readonly startMs: number,
-    readonly labels: Labels | undefined,
-    readonly gen: number,
-    /** Started after the baseline was measured, so it gets dynamic energy. */
-    readonly dynamic: boolean,
-  ) {}
-}
-
-const STREAM_BIT = 4;
-const DYNAMIC_BIT = 8;
-
-/** Energy bookkeeping of every interval seen since start; the conservation identity holds on it. */
-export interface AttributionTotals {
-  /** Measurements attributed. */
-  readonly intervals: number;
-  /** Sum of their lengths. */
-  readonly observedS: number;
-  /** Sum of their energies (all components, after PUE) and emissions. */
-  readonly energyJ: number;
-  readonly emissionsKg: number;
-  /** Given to calls (finished or still in flight) and to idle: `callsEnergyJ + idleEnergyJ = energyJ`. */
-  readonly callsEnergyJ: number;
-  readonly callsEmissionsKg: number;
-  readonly idleEnergyJ: number;
-  readonly idleCpuEnergyJ: number;
-  readonly idleGpuEnergyJ: number;
-  readonly idleRamEnergyJ: number;
-  readonly idleEmissionsKg: number;
-  /** Time with at least one call in flight. */
-  readonly busyS: number;
-  /** Call-seconds: the integral of the in-flight count. */
-  readonly callS: number;
-  readonly maxInFlight: number;
-  readonly inFlight: number;
-}
-
-function mutableTotals() {
-  return {
-    intervals: 0,
-    observedS: 0,
-    energyJ: 0,
-    emissionsKg: 0,
-    callsEnergyJ: 0,
-    callsEmissionsKg: 0,
-    idleEnergyJ: 0,
-    idleCpuEnergyJ: 0,
-    idleGpuEnergyJ: 0,
-    idleRamEnergyJ: 0,
-    idleEmissionsKg: 0,
-    busyS: 0,
-    callS: 0,
-  };
-}
-
-function checkTokens(t: unknown, name: string): { input: number; output: number } | string {
-  if (t === undefined || t === null) return { input: NaN, output: NaN };
-  if (typeof t !== 'object') return `returned ${typeof t}, expected { inputTokens?, outputTokens? }`;
-  const { inputTokens, outputTokens } = t as TokenCounts;
-  const ok = (v: unknown) => v === undefined || (typeof v === 'number' && v >= 0 && Number.isFinite(v));
-  if (!ok(inputTokens) || !ok(outputTokens))
-    return `returned ${JSON.stringify(t)}; token counts must be finite numbers ≥ 0 (call '${name}')`;
-  return { input: inputTokens ?? NaN, output: outputTokens ?? NaN };
-}
-
-/**
- * Per-call energy attribution for an {@link InferenceHost} (the `EmissionsTracker`): wraps
- * functions, divides each sampling interval's energy among the calls in flight in proportion to
- * their time in it (the rest is idle energy), and keeps bounded-memory statistics. See
- * docs/inference.md and docs/methodology.md ("Per-request attribution").
+ * Per-call energy attribution: wraps functions, divides each sampled interval's energy among the
+ * calls in flight (rule 'work': by their CPU work, GPU tokens and time held; rule 'time': by their
+ * time in it), and keeps bounded-memory statistics. Driven one way: the host pushes each interval
+ * into {@link onInterval}; the call tracker reaches the host only through its {@link CallHost}
+ * callbacks. See docs/inference.md.
  */
 export class CallTracker {
-  /**
-   * Resolves with the idle baseline once measured (`baseline` option), or with `undefined` when
-   * no baseline is configured, none could be measured, or the tracker stopped first. Never rejects.
-   */
-  get baselineReady(): Promise<Baseline | undefined> {
-    return this.baselinePromise;
-  }
-
-  /** The idle baseline, once measured. */
-  get baseline(): Baseline | undefined {
-    return this.baselineValue;
-  }
-
-  private readonly host: InferenceHost;
+  private readonly host: CallHost;
+  private readonly rule: AttributionRule;
+  private readonly intervalMs: number;
   private readonly maxPending: number;
-  private intervalMs = 100;
-  private amortizedKgPerCall = 0;
+  private readonly amortizedKgPerCall: number;
+  private readonly baselineMeter: BaselineMeter;
+  private readonly meter: WorkMeter<CallState> | undefined;
   private running = false;
-  private gen = 0;
+  private started = false;
   private head: CallState | undefined = undefined;
   private inFlightCount = 0;
-  private pending = new PendingCalls<Site, CallState>();
-  private spare: PendingCalls<Site, CallState> | undefined = undefined;
+  private pending = new PendingCalls();
+  private spare: PendingCalls | undefined = undefined;
   private busySinceMs = 0;
   private busyAccMs = 0;
   private lastSampleMs = 0;
   private startedSinceSample = false;
   private fastOn = false;
   private maxInFlight = 0;
-  private totals = mutableTotals();
-  private byName = new Map<string, StatsAccumulator>();
-  private als: AsyncLocalStorage<Labels> | undefined;
+  private readonly totals = zeroTotals();
+  private readonly records: CallRecords;
+  private labelStore: AsyncLocalStorage<Labels> | undefined;
   /** The call whose code is running, across awaits; only once `remoteScope()` was first asked (it costs every promise). */
   private callStore: AsyncLocalStorage<CallState> | undefined;
+  private lastCpu: NodeJS.CpuUsage | undefined;
+  private floorSource: Record<Component, 'baseline' | 'model' | 'none'> = { cpu: 'none', gpu: 'none', ram: 'none' };
   private wallOffsetMs = 0;
   private startedAtMs: number | undefined;
   private stoppedAtMs: number | undefined;
   private warnedNotRunning = false;
   private sampling = false;
-  private readonly finishedCall: FinishedCall = {
-    durationS: 0,
-    energyJ: 0,
-    cpuEnergyJ: 0,
-    gpuEnergyJ: 0,
-    ramEnergyJ: 0,
-    dynamicEnergyJ: NaN,
-    emissionsKg: 0,
-    amortizedEmissionsKg: 0,
-    inputTokens: NaN,
-    outputTokens: NaN,
-    error: false,
-    truncated: false,
-    abandoned: false,
-    remote: undefined,
-  };
-
-  private baselineState: 'off' | 'measuring' | 'ready' | 'failed' = 'off';
-  private baselineStartMs = 0;
-  private baselineEndMs = 0;
-  private baselineIdle = { ms: 0, energyJ: 0, cpuJ: 0, gpuJ: 0, ramJ: 0 };
-  private baselineValue: Baseline | undefined;
-  private baselineTimer: ReturnType<typeof setTimeout> | undefined;
-  private baselinePromise!: Promise<Baseline | undefined>;
-  private resolveBaseline: ((b: Baseline | undefined) => void) | undefined;
-
-  constructor(host: InferenceHost, tuning: CallTrackerTuning = {}) {
+  private readonly lifecycle: CallLifecycle;
+  private readonly ending: Ending = newEnding();
+  constructor(
+    host: CallHost,
+    private readonly config: CallTrackerConfig = {},
+  ) {
     this.host = host;
-    this.maxPending = tuning.maxPendingCalls ?? 16384;
-    this.newBaselinePromise();
+    this.rule = config.attribution ?? 'work';
+    this.intervalMs = config.callSampleIntervalMs ?? 100;
+    this.maxPending = config.maxPendingCalls ?? 16384;
+    const a = config.amortize;
+    this.amortizedKgPerCall = a ? a.trainingEmissionsKg / a.expectedRequests : 0;
+    this.records = new CallRecords(this.rule, this.amortizedKgPerCall);
+    this.meter = this.rule === 'work' ? new WorkMeter<CallState>(config.workClockMs) : undefined;
+    this.baselineMeter = new BaselineMeter({
+      nowMs: () => this.host.nowMs(),
+      sample: () => this.sample(),
+      warn: (code, message) => this.warn(code, message),
+      setTimer: (fn, delayMs) => this.outside(() => setTimeout(fn, delayMs)),
+    });
+    const self = this;
+    this.lifecycle = {
+      get isRunning() {
+        return self.running;
+      },
+      notRunning: () => this.notRunning(),
+      begin: (site) => this.begin(site),
+      run: (c, fn) => {
+        const store = this.callStore;
+        const meter = this.meter;
+        if (store) return meter ? store.run(c, () => meter.run(c, fn)) : store.run(c, fn);
+        return meter ? meter.run(c, fn) : fn();
+      },
+      end: (c, outcome) => this.end(c, outcome),
+      warn: (code, message) => this.warn(code, message),
+    };
   }
 
   /**
-   * Starts attributing: subscribes to the host's 'measurement' events and, with the `baseline`
-   * option, starts measuring idle power. Resets the statistics of a previous run.
+   * Resolves with the idle baseline once measured (`baseline` option), or with `undefined` when
+   * no baseline is configured, none could be measured, or the tracker stopped first. Never rejects.
+   */
+  get baselineReady(): Promise<Baseline | undefined> {
+    return this.baselineMeter.ready;
+  }
+
+  /** The idle baseline, once measured. */
+  get baseline(): Baseline | undefined {
+    return this.baselineMeter.baseline;
+  }
+
+  /** Whether calls are being measured (between start and stop). */
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /**
+   * Starts attributing (and, with the `baseline` option, measuring idle power). Once: like the
+   * tracker that drives it, a call tracker measures one run.
    */
   start(): void {
-    if (this.running) return;
-    const opts = this.host.options;
-    this.intervalMs = opts.callSampleIntervalMs ?? 100;
-    this.amortizedKgPerCall = opts.amortize ? opts.amortize.trainingEmissionsKg / opts.amortize.expectedRequests : 0;
-    this.gen++;
-    this.head = undefined;
-    this.inFlightCount = 0;
-    this.pending = new PendingCalls();
-    this.busyAccMs = 0;
-    this.startedSinceSample = false;
-    this.maxInFlight = 0;
-    this.totals = mutableTotals();
-    this.byName = new Map();
-    const now = this.host._nowMs();
+    if (this.started) return;
+    this.started = true;
+    const now = this.host.nowMs();
     this.lastSampleMs = now;
     this.startedAtMs = now;
-    this.stoppedAtMs = undefined;
     this.wallOffsetMs = Date.now() - now;
-    this.host.on('measurement', this.onMeasurement);
+    this.records.wallOffsetMs = this.wallOffsetMs;
     this.running = true;
-
-    if (this.resolveBaseline === undefined) this.newBaselinePromise();
-    this.baselineValue = undefined;
-    this.baselineIdle = { ms: 0, energyJ: 0, cpuJ: 0, gpuJ: 0, ramJ: 0 };
-    if (opts.baseline) {
-      this.baselineState = 'measuring';
-      this.baselineStartMs = now;
-      this.baselineEndMs = now + opts.baseline.durationMs;
-      this.armBaselineTimer(opts.baseline.durationMs);
-    } else {
-      this.baselineState = 'off';
-      this.settleBaseline(undefined);
-    }
+    if (this.meter) this.lastCpu = process.cpuUsage();
+    this.baselineMeter.start(now, this.config.baseline?.durationMs);
   }
 
   /**
    * Stops attributing. Takes a last sample when calls are pending or in flight; calls still in
    * flight get a record with `outcome: 'truncated'` covering their time up to that sample. Call it
-   * after the host's own final sample and before `buildReport()`.
+   * after the host's own final sample.
    */
   stop(): void {
     if (!this.running) return;
@@ -263,30 +151,21 @@ export class CallTracker {
     this.head = undefined;
     this.inFlightCount = 0;
     // Only left over when the last sample failed: their last interval's share is unknown.
-    this.finalizePending(this.takePending(), 0, 0, 0, 0, 0, 0, 0, 0);
+    this.finalizePending(this.takePending(), 0, 0, NO_RATES);
     for (const c of inFlight) {
       c.done = true;
       c.prev = c.next = undefined;
-      this.finalizeState(c, Math.max(c.startMs, endMs), TRUNCATED);
+      const acc = c.acc ?? newAccrued();
+      acc.workMs += c.workMs;
+      this.finish(this.fill(c, Math.max(c.startMs, endMs), TRUNCATED, acc));
     }
     this.running = false;
-    this.host.off('measurement', this.onMeasurement);
+    this.meter?.disable();
     if (this.fastOn) {
       this.fastOn = false;
       this.safeSetFast(false);
     }
-    if (this.baselineTimer) clearTimeout(this.baselineTimer);
-    this.baselineTimer = undefined;
-    if (this.baselineState === 'measuring') {
-      this.baselineState = 'failed';
-      this.warn('BASELINE_INCOMPLETE', 'The tracker stopped before the idle baseline finished; no dynamic energy this run. Give `baseline.durationMs` time to elapse before stop().');
-    }
-    this.settleBaseline(this.baselineValue);
-  }
-
-  /** Whether calls are being measured (between start and stop). */
-  get isRunning(): boolean {
-    return this.running;
+    this.baselineMeter.stop();
   }
 
   /**
@@ -296,35 +175,10 @@ export class CallTracker {
    * Results, `this` and thrown errors pass through unchanged. Calls made while the tracker is not
    * running are not measured.
    */
-  wrap<F extends (...args: never[]) => unknown>(fn: F, options: WrapOptions<Awaited<ReturnType<F>>, Parameters<F>>): F {
+  wrap<A extends any[], R, T = unknown>(fn: (this: T, ...args: A) => R, options: WrapOptions<Awaited<R>, A>): (this: T, ...args: A) => R {
     if (typeof fn !== 'function') throw invalidOption('wrap', `expected a function to wrap, got ${fn === null ? 'null' : typeof fn}`);
-    const site = this.site(options as unknown as WrapOptions);
-    const self = this;
-    const wrapped = function (this: unknown, ...args: unknown[]): unknown {
-      if (new.target !== undefined) return Reflect.construct(fn as unknown as new (...a: unknown[]) => unknown, args, new.target === wrapped ? fn : new.target);
-      if (!self.running) {
-        self.notRunning();
-        return (fn as unknown as (...a: unknown[]) => unknown).apply(this, args);
-      }
-      const c = self.begin(site);
-      let result: unknown;
-      try {
-        const store = self.callStore;
-        result = store
-          ? store.run(c, () => (fn as unknown as (...a: unknown[]) => unknown).apply(this, args))
-          : (fn as unknown as (...a: unknown[]) => unknown).apply(this, args);
-      } catch (e) {
-        self.end(c, ERROR);
-        throw e;
-      }
-      if (result !== null && (typeof result === 'object' || typeof result === 'function')) return self.settle(c, result, args);
-      if (site.tokens !== undefined) self.countTokens(c, site.tokens, result, args);
-      self.end(c, OK);
-      return result;
-    };
-    Object.defineProperty(wrapped, 'name', { value: fn.name, configurable: true });
-    Object.defineProperty(wrapped, 'length', { value: fn.length, configurable: true });
-    return wrapped as unknown as F;
+    const site = newSite(options as unknown as WrapOptions);
+    return wrapFunction(fn as (this: unknown, ...a: unknown[]) => unknown, site, this.lifecycle) as unknown as (this: T, ...args: A) => R;
   }
 
   /**
@@ -340,9 +194,9 @@ export class CallTracker {
     }
     if (typeof fn !== 'function') throw invalidOption('labels', 'withLabels(labels, fn) expects a function as its second argument');
     // Created on first use: an AsyncLocalStorage costs every promise something once enabled.
-    this.als ??= new AsyncLocalStorage<Labels>();
-    const merged = Object.freeze({ ...this.als.getStore(), ...labels });
-    return this.als.run(merged, fn);
+    this.labelStore ??= new AsyncLocalStorage<Labels>();
+    const merged = Object.freeze({ ...this.labelStore.getStore(), ...labels });
+    return this.labelStore.run(merged, fn);
   }
 
   /**
@@ -364,77 +218,110 @@ export class CallTracker {
 
   /** The labels in force here (set by the enclosing `withLabels`), if any. */
   currentLabels(): Labels | undefined {
-    return this.als?.getStore();
+    return this.labelStore?.getStore();
   }
 
-  /** Statistics of all calls (with idle energy) or of the calls named `name`. */
+  /** Statistics of all calls (with idle and unattributed energy) or of the calls named `name`. */
   callStats(name?: string): CallStats {
-    if (name === undefined) {
-      // Per-name sketches share one bucket layout, so the all-calls sketch is their sum.
-      const all = new StatsAccumulator();
-      for (const s of this.byName.values()) all.merge(s);
-      return all.toStats(undefined, { energyJ: this.totals.idleEnergyJ, emissionsKg: this.totals.idleEmissionsKg });
-    }
-    return (this.byName.get(name) ?? new StatsAccumulator()).toStats(name);
+    if (name !== undefined) return this.records.stats(name);
+    const t = this.totals;
+    return this.records.stats(undefined, {
+      idleEnergyJ: t.idleEnergyJ,
+      idleEmissionsKg: t.idleEmissionsKg,
+      ...(this.rule === 'work' ? { unattributedEnergyJ: t.unattributedEnergyJ, unattributedEmissionsKg: t.unattributedEmissionsKg } : {}),
+    });
   }
 
   /** Names that have finished calls this run, in first-seen order. */
   callNames(): string[] {
-    return [...this.byName.keys()];
+    return this.records.names();
   }
 
-  /** The interval bookkeeping (energies, idle, busy time, concurrency) since start. */
+  /** The interval bookkeeping (energies, idle, unattributed, busy time, concurrency) since start. */
   attributionTotals(): AttributionTotals {
-    return { ...this.totals, maxInFlight: this.maxInFlight, inFlight: this.inFlightCount };
+    return { ...this.totals, rule: this.rule, maxInFlight: this.maxInFlight, inFlight: this.inFlightCount };
   }
 
-  /** The run report (docs/report-schema.json): the reporting checklist of the review, filled in. */
-  buildReport(): WattprintReport {
-    const input: ReportInput = {
-      host: this.host,
+  /** Everything the run report takes from the call side. */
+  reportData(): CallReportData {
+    return {
+      rule: this.rule,
       totals: this.attributionTotals(),
       overall: this.callStats(),
       byName: this.callNames().map((n) => this.callStats(n)),
-      baseline: this.baselineValue,
-      baselineConfigured: this.host.options.baseline,
-      amortize: this.host.options.amortize,
+      baseline: this.baselineMeter.baseline,
+      baselineDurationMs: this.config.baseline?.durationMs,
+      amortize: this.config.amortize,
       startedAtMs: this.startedAtMs,
       stoppedAtMs: this.stoppedAtMs,
       wallOffsetMs: this.wallOffsetMs,
-      intervalMs: this.intervalMs,
+      callSampleIntervalMs: this.intervalMs,
+      idleFloor: this.floorSource,
     };
-    return buildReport(input);
+  }
+
+  /**
+   * The host's side of the seam: attributes one sampled interval to the calls that overlapped it
+   * and finalises the calls that ended in it. The host calls it after each sample, synchronously.
+   */
+  onInterval(s: IntervalSample): void {
+    if (!this.running) return;
+    const start = s.startMs;
+    const end = s.endMs;
+    let busyMs = this.busyAccMs;
+    if (this.inFlightCount > 0) busyMs += end - Math.max(this.busySinceMs, start);
+    this.busyAccMs = 0;
+    this.meter?.flush();
+    this.meter?.onInterval(end - start);
+
+    const load = gatherLoad(this.pending, this.head, start, end, busyMs);
+
+    let cpuBusyMs = 0;
+    if (this.meter) {
+      const d = process.cpuUsage(this.lastCpu);
+      this.lastCpu = process.cpuUsage();
+      cpuBusyMs = s.cpuBusyS !== undefined ? s.cpuBusyS * 1000 : (d.user + d.system) / 1000;
+    }
+    const b = this.baselineMeter.baseline;
+    const floors: Floors = b
+      ? { cpu: b.cpuPowerW, gpu: b.gpuPowerW, ram: b.ramPowerW }
+      : { cpu: s.idleFloorW?.cpu, gpu: s.idleFloorW?.gpu, ram: s.idleFloorW?.ram };
+    const from = (c: Component) => (b ? 'baseline' : floors[c] !== undefined && this.rule === 'work' ? 'model' : 'none');
+    this.floorSource = { cpu: from('cpu'), gpu: from('gpu'), ram: from('ram') };
+    const rates = attributeInterval(this.rule, s, load, floors, cpuBusyMs, (s.trackerCpuS ?? 0) * 1000, b?.powerW, this.totals);
+
+    applyToInFlight(this.head, start, end, rates);
+    const lengthMs = end - start;
+    const idleShare = load.callMs > 0 && lengthMs > 0 ? 1 - Math.min(Math.max(busyMs, 0), lengthMs) / lengthMs : 1;
+    this.baselineMeter.onInterval(s, lengthMs - Math.min(Math.max(busyMs, 0), Math.max(lengthMs, 0)), idleShare);
+
+    this.lastSampleMs = end;
+    if (this.fastOn && this.inFlightCount === 0 && !this.startedSinceSample) {
+      this.fastOn = false;
+      this.safeSetFast(false);
+    }
+    this.startedSinceSample = false;
+
+    // Swap first: 'call' listeners may run wrapped functions that end and push new pending calls,
+    // and must not re-enter the host's sampler from inside this sample.
+    const wasSampling = this.sampling;
+    this.sampling = true;
+    try {
+      this.finalizePending(this.takePending(), start, end, rates);
+    } finally {
+      this.sampling = wasSampling;
+    }
   }
 
   // ---- internals -------------------------------------------------------------------------
 
-  private site(options: WrapOptions): Site {
-    if (typeof options !== 'object' || options === null)
-      throw invalidOption('name', 'wrap(fn, options) needs options with a name, e.g. { name: "chat" }');
-    const { name, tokens, streamTokens, stream } = options;
-    if (typeof name !== 'string' || name.trim() === '')
-      throw invalidOption('name', `wrap(fn, { name }) needs a non-empty string name, got ${JSON.stringify(name)}`);
-    if (tokens !== undefined && typeof tokens !== 'function')
-      throw invalidOption('tokens', 'expected a function (result, args) => ({ inputTokens, outputTokens })');
-    if (streamTokens !== undefined && streamTokens !== 'chunks' && typeof streamTokens !== 'function')
-      throw invalidOption('streamTokens', "expected 'chunks' or a function (summary, args) => ({ inputTokens, outputTokens })");
-    if (stream !== undefined && typeof stream !== 'boolean') throw invalidOption('stream', `expected a boolean, got ${typeof stream}`);
-    // Stats are bound on the first finished call of each run (see finalize).
-    return { name, tokens, streamTokens, stream: stream ?? true, stats: new StatsAccumulator(), gen: -1 };
-  }
-
-  private statsFor(name: string): StatsAccumulator {
-    let s = this.byName.get(name);
-    if (!s) {
-      s = new StatsAccumulator();
-      this.byName.set(name, s);
-    }
-    return s;
-  }
-
   private begin(site: Site): CallState {
-    const now = this.host._nowMs();
-    const c = new CallState(site, now, this.als?.getStore(), this.gen, this.baselineState === 'ready');
+    const now = this.host.nowMs();
+    const dynamic = this.rule === 'work' || this.baselineMeter.isReady;
+    // Promise hooks cost every promise of the process something: on at the first call, so a
+    // tracker that wraps nothing never pays for them.
+    if (this.meter !== undefined && !this.meter.enabled) this.meter.enable();
+    const c = new CallState(site, now, this.labelStore?.getStore(), dynamic);
     const head = this.head;
     if (head === undefined) this.busySinceMs = now;
     else {
@@ -454,180 +341,24 @@ export class CallTracker {
   private end(c: CallState, outcome: number): void {
     if (c.ended) return;
     c.ended = true;
-    if (c.done || c.gen !== this.gen) return; // truncated at stop, or from an earlier run
-    const now = this.host._nowMs();
+    if (c.done) return; // truncated at stop
+    const now = this.host.nowMs();
     const { prev, next } = c;
     if (prev === undefined) this.head = next;
     else prev.next = next;
     if (next !== undefined) next.prev = prev;
     c.prev = c.next = undefined;
     if (--this.inFlightCount === 0) this.busyAccMs += now - Math.max(this.busySinceMs, this.lastSampleMs);
-    const meta = outcome | (c.stream ? STREAM_BIT : 0) | (c.dynamic ? DYNAMIC_BIT : 0);
+    this.meter?.flush();
+    const meta = outcome | (c.stream ? STREAM_BIT : 0) | (c.dynamic ? DYNAMIC_BIT : 0) | (c.tokenStream ? TOKEN_STREAM_BIT : 0);
     const pending = this.pending;
-    pending.push(c.site, c.labels, c.acc === undefined && c.remote === undefined ? undefined : c, c.startMs, now, c.inputTokens, c.outputTokens, c.chunks, meta);
+    pending.push(c, now, meta);
     // A loop of sync calls never yields to the host's timer: sample from here so pending calls
     // stay within one interval's worth (or maxPendingCalls).
     if (now - this.lastSampleMs >= this.intervalMs || pending.n >= this.maxPending) this.sample();
   }
 
-  private settle(c: CallState, result: object, args: unknown[]): unknown {
-    const site = c.site;
-    if (typeof (result as { then?: unknown }).then === 'function') {
-      return Promise.resolve(result as PromiseLike<unknown>).then(
-        (value) => {
-          if (site.stream && value !== null && typeof value === 'object' && isAsyncIterable(value)) return this.trackStream(c, value, args);
-          if (site.tokens !== undefined) this.countTokens(c, site.tokens, value, args);
-          this.end(c, OK);
-          return value;
-        },
-        (e: unknown) => {
-          this.end(c, ERROR);
-          throw e;
-        },
-      );
-    }
-    if (site.stream && isAsyncIterable(result)) return this.trackStream(c, result, args);
-    if (site.tokens !== undefined) this.countTokens(c, site.tokens, result, args);
-    this.end(c, OK);
-    return result;
-  }
-
-  private trackStream(c: CallState, stream: object, args: unknown[]): object {
-    c.stream = true;
-    const done = (outcome: StreamOutcome, chunks: number | undefined, lastChunk: unknown) => {
-      if (chunks !== undefined) c.chunks = chunks;
-      const st = c.site.streamTokens;
-      if (st === 'chunks') {
-        if (chunks !== undefined) c.outputTokens = chunks;
-      } else if (st !== undefined) {
-        const summary: StreamSummary = { chunks, lastChunk, outcome };
-        this.countTokens(c, st, summary, args);
-      }
-      this.end(c, STREAM_OUTCOME[outcome]);
-    };
-    if (isNodeStream(stream)) {
-      watchNodeStream(stream, done);
-      return stream;
-    }
-    return trackAsyncIterable(stream, done);
-  }
-
-  private countTokens(c: CallState, fn: (r: any, a: any) => TokenCounts | undefined, value: unknown, args: unknown[]): void {
-    let t: unknown;
-    try {
-      t = fn(value, args);
-    } catch (e) {
-      this.warn('TOKENS_CALLBACK', `The tokens callback of '${c.site.name}' threw: ${toError(e).message}; the record has no token counts.`);
-      return;
-    }
-    const checked = checkTokens(t, c.site.name);
-    if (typeof checked === 'string') {
-      this.warn('TOKENS_CALLBACK', `The tokens callback of '${c.site.name}' ${checked}; the record has no token counts.`);
-      return;
-    }
-    c.inputTokens = checked.input;
-    c.outputTokens = checked.output;
-  }
-
-  private readonly onMeasurement = (m: Measurement): void => {
-    if (!this.running) return;
-    const start = m.startMs;
-    const end = m.endMs;
-    const lengthMs = end - start;
-    let busyMs = this.busyAccMs;
-    if (this.inFlightCount > 0) busyMs += end - Math.max(this.busySinceMs, start);
-    this.busyAccMs = 0;
-    busyMs = Math.min(Math.max(busyMs, 0), Math.max(lengthMs, 0));
-
-    const P = this.pending;
-    let sumMs = 0;
-    for (let i = 0; i < P.n; i++) {
-      const t = Math.min(P.endMs[i]!, end) - Math.max(P.startMs[i]!, start);
-      if (t > 0) sumMs += t;
-    }
-    for (let c = this.head; c !== undefined; c = c.next) {
-      const t = end - Math.max(c.startMs, start);
-      if (t > 0) sumMs += t;
-    }
-
-    // Share of the interval's energy that goes to calls: the fraction of it with ≥ 1 call in flight.
-    const f = sumMs > 0 && lengthMs > 0 ? busyMs / lengthMs : 0;
-    const g = 1 - f;
-    const tot = this.totals;
-    tot.intervals++;
-    tot.observedS += Math.max(lengthMs, 0) / 1000;
-    tot.energyJ += m.energyJ;
-    tot.emissionsKg += m.emissionsKg;
-    tot.busyS += busyMs / 1000;
-    tot.callS += sumMs / 1000;
-    tot.idleEnergyJ += m.energyJ * g;
-    tot.idleCpuEnergyJ += m.cpuEnergyJ * g;
-    tot.idleGpuEnergyJ += m.gpuEnergyJ * g;
-    tot.idleRamEnergyJ += m.ramEnergyJ * g;
-    tot.idleEmissionsKg += m.emissionsKg * g;
-    tot.callsEnergyJ += m.energyJ * f;
-    tot.callsEmissionsKg += m.emissionsKg * f;
-
-    // Rates per call-millisecond of this interval.
-    let eRate = 0;
-    let cpuRate = 0;
-    let gpuRate = 0;
-    let ramRate = 0;
-    let emRate = 0;
-    let dynRate = 0;
-    if (f > 0) {
-      const k = f / sumMs;
-      eRate = m.energyJ * k;
-      cpuRate = m.cpuEnergyJ * k;
-      gpuRate = m.gpuEnergyJ * k;
-      ramRate = m.ramEnergyJ * k;
-      emRate = m.emissionsKg * k;
-      if (this.baselineState === 'ready') {
-        dynRate = Math.max(0, m.energyJ * f - (this.baselineValue!.powerW * busyMs) / 1000) / sumMs;
-      }
-      for (let c = this.head; c !== undefined; c = c.next) {
-        const t = end - Math.max(c.startMs, start);
-        if (t > 0) {
-          const a = (c.acc ??= { cpuJ: 0, gpuJ: 0, ramJ: 0, energyJ: 0, emissionsKg: 0, dynamicJ: 0 });
-          a.energyJ += eRate * t;
-          a.cpuJ += cpuRate * t;
-          a.gpuJ += gpuRate * t;
-          a.ramJ += ramRate * t;
-          a.emissionsKg += emRate * t;
-          a.dynamicJ += dynRate * t;
-        }
-      }
-    }
-
-    if (this.baselineState === 'measuring') {
-      const b = this.baselineIdle;
-      b.ms += Math.max(lengthMs - busyMs, 0);
-      b.energyJ += m.energyJ * g;
-      b.cpuJ += m.cpuEnergyJ * g;
-      b.gpuJ += m.gpuEnergyJ * g;
-      b.ramJ += m.ramEnergyJ * g;
-      if (end >= this.baselineEndMs) this.completeBaseline(end);
-    }
-
-    this.lastSampleMs = end;
-    if (this.fastOn && this.inFlightCount === 0 && !this.startedSinceSample) {
-      this.fastOn = false;
-      this.safeSetFast(false);
-    }
-    this.startedSinceSample = false;
-
-    // Swap first: 'call' listeners may run wrapped functions that end and push new pending calls,
-    // and must not re-enter the host's sampler from inside this sample.
-    const wasSampling = this.sampling;
-    this.sampling = true;
-    try {
-      this.finalizePending(this.takePending(), start, end, eRate, cpuRate, gpuRate, ramRate, emRate, dynRate);
-    } finally {
-      this.sampling = wasSampling;
-    }
-  };
-
-  private takePending(): PendingCalls<Site, CallState> {
+  private takePending(): PendingCalls {
     const P = this.pending;
     this.pending = this.spare ?? new PendingCalls();
     this.spare = undefined;
@@ -635,45 +366,30 @@ export class CallTracker {
   }
 
   /** Final records of the pending calls: what they accrued in flight plus their share of [start, end]. */
-  private finalizePending(
-    P: PendingCalls<Site, CallState>,
-    start: number,
-    end: number,
-    eRate: number,
-    cpuRate: number,
-    gpuRate: number,
-    ramRate: number,
-    emRate: number,
-    dynRate: number,
-  ): void {
-    const emit = this.wantsRecords();
+  private finalizePending(P: PendingCalls, start: number, end: number, rates: Rates): void {
+    const scratch = newAccrued();
     try {
       for (let i = 0; i < P.n; i++) {
         const startMs = P.startMs[i]!;
         const endMs = P.endMs[i]!;
         let t = Math.min(endMs, end) - Math.max(startMs, start);
         if (!(t > 0)) t = 0;
-        const a = P.span[i]?.acc;
         const meta = P.meta[i]!;
-        this.finalize(
-          P.site[i]!,
-          P.labels[i] as Labels | undefined,
-          startMs,
-          endMs,
-          meta & 3,
-          (meta & STREAM_BIT) !== 0,
-          P.chunks[i]!,
-          P.inputTokens[i]!,
-          P.outputTokens[i]!,
-          (a?.cpuJ ?? 0) + cpuRate * t,
-          (a?.gpuJ ?? 0) + gpuRate * t,
-          (a?.ramJ ?? 0) + ramRate * t,
-          (a?.energyJ ?? 0) + eRate * t,
-          (a?.emissionsKg ?? 0) + emRate * t,
-          (meta & DYNAMIC_BIT) !== 0 ? (a?.dynamicJ ?? 0) + dynRate * t : NaN,
-          P.span[i]?.remote,
-          emit,
-        );
+        const acc = P.span[i]?.acc ?? resetAccrued(scratch);
+        addShare(acc, rates, t, P.workMs[i]!, P.newChunks[i]!, (meta & TOKEN_STREAM_BIT) !== 0);
+        const e = this.ending;
+        e.site = P.site[i]!;
+        e.labels = P.labels[i] as Labels | undefined;
+        e.startMs = startMs;
+        e.endMs = endMs;
+        e.outcome = meta & 3;
+        e.meta = meta;
+        e.chunks = P.chunks[i]!;
+        e.inputTokens = P.inputTokens[i]!;
+        e.outputTokens = P.outputTokens[i]!;
+        e.acc = acc;
+        e.remote = P.span[i]?.remote;
+        this.finish(e);
       }
     } finally {
       P.clear();
@@ -681,103 +397,35 @@ export class CallTracker {
     }
   }
 
-  private finalizeState(c: CallState, endMs: number, outcome: number): void {
-    const a = c.acc;
-    this.finalize(
-      c.site,
-      c.labels,
-      c.startMs,
-      endMs,
-      outcome,
-      c.stream,
-      c.chunks,
-      c.inputTokens,
-      c.outputTokens,
-      a?.cpuJ ?? 0,
-      a?.gpuJ ?? 0,
-      a?.ramJ ?? 0,
-      a?.energyJ ?? 0,
-      a?.emissionsKg ?? 0,
-      c.dynamic ? (a?.dynamicJ ?? 0) : NaN,
-      c.remote,
-      this.wantsRecords(),
-    );
+  private fill(c: CallState, endMs: number, outcome: number, acc: Accrued): Ending {
+    const e = this.ending;
+    e.site = c.site;
+    e.labels = c.labels;
+    e.startMs = c.startMs;
+    e.endMs = endMs;
+    e.outcome = outcome;
+    e.meta = outcome | (c.stream ? STREAM_BIT : 0) | (c.dynamic ? DYNAMIC_BIT : 0) | (c.tokenStream ? TOKEN_STREAM_BIT : 0);
+    e.chunks = c.chunks;
+    e.inputTokens = c.inputTokens;
+    e.outputTokens = c.outputTokens;
+    e.acc = acc;
+    e.remote = c.remote;
+    return e;
   }
 
-  /** Records are built only when someone listens to 'call'; statistics are kept either way. */
-  private wantsRecords(): boolean {
-    return this.host.listenerCount === undefined || this.host.listenerCount('call') > 0;
+  private finish(e: Ending): void {
+    const record = this.records.finish(e, this.host.wantsCalls === undefined || this.host.wantsCalls());
+    if (record === undefined) return;
+    try {
+      this.host.emitCall(record);
+    } catch (err) {
+      this.safeError(new WattprintError('LISTENER', `A 'call' listener threw: ${toError(err).message}`, { cause: err }));
+    }
   }
 
-  private finalize(
-    site: Site,
-    labels: Labels | undefined,
-    startMs: number,
-    endMs: number,
-    outcome: number,
-    stream: boolean,
-    chunks: number,
-    inputTokens: number,
-    outputTokens: number,
-    cpuJ: number,
-    gpuJ: number,
-    ramJ: number,
-    energyJ: number,
-    emissionsKg: number,
-    dynamicJ: number,
-    remote: RemoteTotals | undefined,
-    emit: boolean,
-  ): void {
-    const durationS = Math.max(endMs - startMs, 0) / 1000;
-    const f = this.finishedCall;
-    f.durationS = durationS;
-    f.energyJ = energyJ;
-    f.cpuEnergyJ = cpuJ;
-    f.gpuEnergyJ = gpuJ;
-    f.ramEnergyJ = ramJ;
-    f.dynamicEnergyJ = dynamicJ;
-    f.emissionsKg = emissionsKg;
-    f.amortizedEmissionsKg = this.amortizedKgPerCall;
-    f.inputTokens = inputTokens;
-    f.outputTokens = outputTokens;
-    f.error = outcome === ERROR;
-    f.truncated = outcome === TRUNCATED;
-    f.abandoned = outcome === ABANDONED;
-    f.remote = remote;
-    // Bind the site to this run's stats (new sites, and sites wrapped before a restart).
-    if (site.gen !== this.gen) {
-      site.stats = this.statsFor(site.name);
-      site.gen = this.gen;
-    }
-    site.stats.add(f);
-    if (!emit) return;
-    const r: Record<string, unknown> = {
-      name: site.name,
-      startEpochMs: this.wallOffsetMs + startMs,
-      startMs,
-      endMs,
-      durationS,
-      energyJ,
-      cpuEnergyJ: cpuJ,
-      gpuEnergyJ: gpuJ,
-      ramEnergyJ: ramJ,
-    };
-    if (dynamicJ === dynamicJ) r.dynamicEnergyJ = dynamicJ;
-    r.emissionsKg = emissionsKg;
-    r.amortizedEmissionsKg = this.amortizedKgPerCall;
-    r.totalEmissionsKg = emissionsKg + this.amortizedKgPerCall;
-    if (inputTokens === inputTokens) r.inputTokens = inputTokens;
-    if (outputTokens === outputTokens) {
-      r.outputTokens = outputTokens;
-      if (outputTokens > 0) r.energyPerOutputTokenJ = energyJ / outputTokens;
-    }
-    r.labels = labels ?? NO_LABELS;
-    r.error = outcome === ERROR;
-    r.outcome = OUTCOMES[outcome];
-    r.stream = stream;
-    if (chunks >= 0) r.chunks = chunks;
-    if (remote) r.remoteEstimate = remote.toJSON();
-    this.emitSafely('call', r as unknown as CallRecord);
+  /** Runs `fn` outside any call's context: what it costs and the timers it arms belong to no call. */
+  private outside<T>(fn: () => T): T {
+    return this.meter ? this.meter.outside(fn) : fn();
   }
 
   private sample(): void {
@@ -785,9 +433,9 @@ export class CallTracker {
     if (this.sampling) return;
     this.sampling = true;
     try {
-      this.host._sampleNow();
+      this.outside(() => this.host.requestSample());
     } catch (e) {
-      this.emitSafely('error', new WattprintError('SOURCE_READ', `Sampling for call attribution failed: ${toError(e).message}`, { cause: e }));
+      this.safeError(new WattprintError('SOURCE_READ', `Sampling for call attribution failed: ${toError(e).message}`, { cause: e }));
     } finally {
       this.sampling = false;
     }
@@ -795,87 +443,31 @@ export class CallTracker {
 
   private safeSetFast(on: boolean): void {
     try {
-      this.host._setFastSampling(on);
+      this.outside(() => this.host.setFastSampling(on));
     } catch (e) {
-      this.emitSafely('error', new WattprintError('STATE', `Switching call sampling ${on ? 'on' : 'off'} failed: ${toError(e).message}`, { cause: e }));
+      this.safeError(new WattprintError('STATE', `Switching call sampling ${on ? 'on' : 'off'} failed: ${toError(e).message}`, { cause: e }));
     }
   }
 
-  private emitSafely(event: 'call' | 'warning' | 'error', payload: unknown): void {
+  private safeError(e: WattprintError): void {
     try {
-      if (event === 'warning' && this.host.warn) this.host.warn(payload as WattprintWarning);
-      else if (event === 'error' && this.host._error) this.host._error(payload as WattprintError);
-      else this.host.emit(event, payload);
-    } catch (e) {
-      if (event === 'error') return;
-      try {
-        this.host.emit('error', new WattprintError('LISTENER', `A '${event}' listener threw: ${toError(e).message}`, { cause: e }));
-      } catch {
-        // An 'error' listener that throws too: nothing sane left to tell.
-      }
+      this.host.error(e);
+    } catch {
+      // An 'error' listener that throws too: nothing sane left to tell.
     }
   }
 
   private warn(code: string, message: string): void {
-    const w: WattprintWarning = { code, message };
-    this.emitSafely('warning', w);
+    try {
+      this.host.warn({ code, message });
+    } catch (e) {
+      this.safeError(new WattprintError('LISTENER', `A 'warning' listener threw: ${toError(e).message}`, { cause: e }));
+    }
   }
 
   private notRunning(): void {
     if (this.warnedNotRunning) return;
     this.warnedNotRunning = true;
     this.warn('CALL_NOT_TRACKED', 'A wrapped function ran while the tracker was not running; such calls are not measured. Call tracker.start() first.');
-  }
-
-  private newBaselinePromise(): void {
-    this.baselinePromise = new Promise((resolve) => {
-      this.resolveBaseline = resolve;
-    });
-  }
-
-  private settleBaseline(b: Baseline | undefined): void {
-    const resolve = this.resolveBaseline;
-    this.resolveBaseline = undefined;
-    resolve?.(b);
-  }
-
-  private armBaselineTimer(delayMs: number): void {
-    // Ref'd on purpose: `await tracker.baselineReady` must keep the process alive until it settles.
-    this.baselineTimer = setTimeout(() => {
-      this.baselineTimer = undefined;
-      if (!this.running || this.baselineState !== 'measuring') return;
-      const remaining = this.baselineEndMs - this.host._nowMs();
-      // Timers and the tracker clock may disagree by a millisecond (or, with an injected clock, a lot).
-      if (remaining > 0) this.armBaselineTimer(Math.max(1, Math.ceil(remaining)));
-      else this.sample();
-    }, delayMs);
-  }
-
-  private completeBaseline(endMs: number): void {
-    const b = this.baselineIdle;
-    const windowMs = endMs - this.baselineStartMs;
-    if (this.baselineTimer) clearTimeout(this.baselineTimer);
-    this.baselineTimer = undefined;
-    if (!(b.ms > 0)) {
-      this.baselineState = 'failed';
-      this.warn('BASELINE_NO_IDLE', `Calls were in flight during the whole ${Math.round(windowMs)} ms baseline window, so idle power is unknown and records carry no dynamic energy. Start the tracker before serving traffic.`);
-      this.settleBaseline(undefined);
-      return;
-    }
-    if (b.ms < 0.5 * windowMs) {
-      this.warn('BASELINE_BUSY', `Only ${Math.round((100 * b.ms) / windowMs)}% of the ${Math.round(windowMs)} ms baseline window was idle; the idle power is averaged over that part only.`);
-    }
-    const s = b.ms / 1000;
-    this.baselineValue = Object.freeze({
-      startMs: this.baselineStartMs,
-      endMs,
-      idleDurationS: s,
-      powerW: b.energyJ / s,
-      cpuPowerW: b.cpuJ / s,
-      gpuPowerW: b.gpuJ / s,
-      ramPowerW: b.ramJ / s,
-    });
-    this.baselineState = 'ready';
-    this.settleBaseline(this.baselineValue);
   }
 }

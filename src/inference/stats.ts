@@ -14,6 +14,7 @@ export interface FinishedCall {
   dynamicEnergyJ: number;
   emissionsKg: number;
   amortizedEmissionsKg: number;
+  cpuWorkS: number;
   /** NaN when not counted. */
   inputTokens: number;
   outputTokens: number;
@@ -39,6 +40,7 @@ export class StatsAccumulator {
   dynamicCount = 0;
   emissionsKg = 0;
   amortizedEmissionsKg = 0;
+  cpuWorkS = 0;
   inputTokens = 0;
   outputTokens = 0;
   outputTokenCalls = 0;
@@ -65,6 +67,7 @@ export class StatsAccumulator {
     }
     this.emissionsKg += c.emissionsKg;
     this.amortizedEmissionsKg += c.amortizedEmissionsKg;
+    this.cpuWorkS += c.cpuWorkS;
     if (c.inputTokens === c.inputTokens) this.inputTokens += c.inputTokens;
     if (c.outputTokens === c.outputTokens) {
       this.outputTokens += c.outputTokens;
@@ -90,6 +93,7 @@ export class StatsAccumulator {
     this.dynamicCount += other.dynamicCount;
     this.emissionsKg += other.emissionsKg;
     this.amortizedEmissionsKg += other.amortizedEmissionsKg;
+    this.cpuWorkS += other.cpuWorkS;
     this.inputTokens += other.inputTokens;
     this.outputTokens += other.outputTokens;
     this.outputTokenCalls += other.outputTokenCalls;
@@ -99,7 +103,8 @@ export class StatsAccumulator {
     if (other.remote) (this.remote ??= new RemoteTotals()).merge(other.remote);
   }
 
-  toStats(name: string | undefined, idle?: { energyJ: number; emissionsKg: number }): CallStats {
+  /** `extra`: fields of the all-calls statistics only (idle and unattributed energy). */
+  toStats(name: string | undefined, extra?: Partial<CallStats>): CallStats {
     const n = this.count;
     const stats: Record<string, unknown> = {};
     if (name !== undefined) stats.name = name;
@@ -121,6 +126,7 @@ export class StatsAccumulator {
       emissionsKg: this.emissionsKg,
       amortizedEmissionsKg: this.amortizedEmissionsKg,
       totalEmissionsKg: this.emissionsKg + this.amortizedEmissionsKg,
+      cpuWorkS: this.cpuWorkS,
       meanEnergyJ: n > 0 ? this.energyJ / n : undefined,
       p50EnergyJ: this.energyHist.quantile(0.5),
       p95EnergyJ: this.energyHist.quantile(0.95),
@@ -132,10 +138,7 @@ export class StatsAccumulator {
       requestsPerKWh: this.energyJ > 0 ? n / (this.energyJ / J_PER_KWH) : undefined,
       quantileRelativeError: LogHistogram.RELATIVE_ERROR,
     });
-    if (idle) {
-      stats.idleEnergyJ = idle.energyJ;
-      stats.idleEmissionsKg = idle.emissionsKg;
-    }
+    if (extra) Object.assign(stats, extra);
     for (const k of Object.keys(stats)) if (stats[k] === undefined) delete stats[k];
     if (this.remote) stats.remoteEstimate = this.remote.toJSON();
     return stats as unknown as CallStats;

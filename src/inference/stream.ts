@@ -27,10 +27,10 @@ export function watchNodeStream(stream: object, done: StreamDone): void {
 /**
  * A view of an async iterable whose iteration is observed: `done` is called once, when any
  * iterator obtained from it completes, throws, or is closed early with `return()` (a `break` out of
- * `for await`). Every other property reads through to the original (methods bound to it, so
+ * `for await`), and `onChunk` once per value pulled. Every other property reads through to the original (methods bound to it, so
  * classes with private fields keep working), and `instanceof` still holds.
  */
-export function trackAsyncIterable<T extends object>(target: T, done: StreamDone): T {
+export function trackAsyncIterable<T extends object>(target: T, done: StreamDone, onChunk?: () => void): T {
   let finishedOnce = false;
   let chunks = 0;
   let lastChunk: unknown;
@@ -58,6 +58,7 @@ export function trackAsyncIterable<T extends object>(target: T, done: StreamDone
           else {
             chunks++;
             lastChunk = r.value;
+            onChunk?.();
           }
           return r;
         }, fail);
@@ -95,6 +96,7 @@ export function trackAsyncIterable<T extends object>(target: T, done: StreamDone
           else {
             chunks++;
             lastChunk = r.value;
+            onChunk?.();
           }
           return r;
         }, fail);

@@ -1,7 +1,4 @@
-import type { HardwareInfo } from '../hardware.js';
-import type { ResolvedOptions } from '../options.js';
-import type { WattprintError } from '../errors.js';
-import type { Boundary, EmissionsData, IntensityValue, Measurement, RemoteEstimate, WattprintWarning } from '../types.js';
+import type { RemoteEstimate } from '../types.js';
 
 /** A label value attached to calls with `withLabels`. */
 export type LabelValue = string | number | boolean;
@@ -83,10 +80,24 @@ export interface CallRecord {
   readonly gpuEnergyJ: number;
   readonly ramEnergyJ: number;
   /**
-   * Energy above the idle baseline (see docs/methodology.md, "Per-request attribution"). Present
-   * only when a `baseline` was measured before the call started.
+   * Energy above the idle floor (see docs/inference.md, "Attribution rules"). Rule 'work': present
+   * when every component's idle floor was known in the call's intervals (a measured `baseline`,
+   * or the floor of an estimated source such as the CPU load model; energy counters without a
+   * baseline have none). Rule 'time': present when a `baseline` was measured before the call started.
    */
   readonly dynamicEnergyJ?: number;
+  /** The attribution rule that divided the energy (`attribution` option). */
+  readonly attribution: 'work' | 'time';
+  /**
+   * Rule 'work': main-thread CPU seconds spent running the call's own code (its async context,
+   * across awaits). Its CPU energy above the idle floor is in proportion to this.
+   */
+  readonly cpuWorkS?: number;
+  /**
+   * How the GPU's energy was shared: `'tokens'` by stream chunks produced in each interval (an
+   * async-iterable result), `'time'` by time in flight.
+   */
+  readonly gpuShare: 'tokens' | 'time';
   /** Operational emissions: the call's energy in each interval × that interval's grid intensity. */
   readonly emissionsKg: number;
   /** Its share of training emissions (`amortize`), 0 without it. Not included in `emissionsKg`. */
@@ -158,9 +169,14 @@ export interface CallStats {
   readonly requestsPerKWh?: number;
   /** Bound on the relative error of the p50/p95 values (log-bucketed histogram). */
   readonly quantileRelativeError: number;
-  /** All calls only: energy measured while no call was in flight. */
+  /** Main-thread CPU seconds measured in the calls' own contexts (rule 'work'). */
+  readonly cpuWorkS: number;
+  /** All calls only: the idle floor while no call was in flight (rule 'time': all energy then). */
   readonly idleEnergyJ?: number;
   readonly idleEmissionsKg?: number;
+  /** All calls only, rule 'work': dynamic energy no call's work explains (see `AttributionTotals`). */
+  readonly unattributedEnergyJ?: number;
+  readonly unattributedEmissionsKg?: number;
   /** Sum of the calls' `remoteEstimate`s (estimated remote LLM requests, apart from the measured energy); absent when none made any. */
   readonly remoteEstimate?: RemoteEstimate;
 }
@@ -180,52 +196,10 @@ export interface Baseline {
 }
 
 /**
- * What `CallTracker` needs from its host (the `EmissionsTracker`). The underscore methods are
- * internal hooks, not public API.
+ * The signature of `tracker.wrap`: parameters and result are inferred from `fn` (so an unannotated
+ * handler's `tokens(result)` is typed by what the handler returns), and `this` passes through.
  */
-export interface InferenceHost {
-  /** The tracker clock, monotonic ms. */
-  _nowMs(): number;
-  /** Samples every source now and emits 'measurement' synchronously; undefined when not running. */
-  _sampleNow(): Measurement | undefined;
-  /** While on, the host samples every `callSampleIntervalMs`. Idempotent. */
-  _setFastSampling(on: boolean): void;
-  /** Cumulative totals so far, without calling reporters. */
-  _snapshot(): EmissionsData;
-  /** The grid intensity in force, with its source and year, where the host knows it. */
-  _intensity?(): IntensityValue | undefined;
-  /** Emits a warning, or prints it once when nobody listens. Falls back to `emit('warning')`. */
-  warn?(w: WattprintWarning): void;
-  /** Emits an error, or prints it once when nobody listens. Falls back to `emit('error')`. */
-  _error?(e: WattprintError): void;
-  on(event: 'measurement', listener: (m: Measurement) => void): unknown;
-  off(event: 'measurement', listener: (m: Measurement) => void): unknown;
-  emit(event: 'call' | 'warning' | 'error', payload: unknown): unknown;
-  listenerCount?(event: 'call'): number;
-  hardware(): HardwareInfo;
-  boundary(): Boundary;
-  readonly options: InferenceHostOptions;
-}
-
-/** The resolved options `CallTracker` reads. */
-export type InferenceHostOptions = Pick<
-  ResolvedOptions,
-  | 'callSampleIntervalMs'
-  | 'baseline'
-  | 'amortize'
-  | 'task'
-  | 'modality'
-  | 'batchSize'
-  | 'measurePowerSecs'
-  | 'pue'
-  | 'wue'
->;
-
-/** Internal tuning of `CallTracker` (tests). */
-export interface CallTrackerTuning {
-  /**
-   * Ended calls waiting for their interval's energy; reaching it forces a sample so memory stays
-   * bounded in a loop that never yields. Default 16384.
-   */
-  readonly maxPendingCalls?: number;
-}
+export type WrapFunction = <A extends any[], R, T = unknown>(
+  fn: (this: T, ...args: A) => R,
+  options: WrapOptions<Awaited<R>, A>,
+) => (this: T, ...args: A) => R;

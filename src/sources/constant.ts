@@ -43,6 +43,10 @@ export function constantPowerSource(opts: ConstantPowerSourceOptions): ConstantP
     component: opts.component,
     kind: opts.kind ?? 'estimated',
     boundaryNote: opts.boundaryNote,
+    // A constant draw does not follow activity: all of it is a floor.
+    get idlePowerW() {
+      return powerW;
+    },
     probe: (): ProbeResult => ({ ok: true, devices }),
     start() {
       energyJ = 0;

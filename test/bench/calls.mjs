@@ -4,6 +4,7 @@
 import { EmissionsTracker } from '../../dist/index.js';
 
 const CALLS = 1_000_000;
+console.log(`attribution '${process.env.BENCH_ATTRIBUTION ?? 'work'}' (BENCH_ATTRIBUTION=time for the other rule)`);
 const BATCH = 10_000;
 const gc = globalThis.gc;
 if (!gc) console.log('note: run node with --expose-gc for the memory figures');
@@ -14,6 +15,7 @@ function newTracker() {
     handleSignals: false,
     native: false,
     countryIsoCode: 'FRA',
+    attribution: process.env.BENCH_ATTRIBUTION ?? 'work',
   });
   tracker.on('warning', () => {});
   return tracker;

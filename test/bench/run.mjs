@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
 const files = readdirSync(here)
-  .filter((f) => f.endsWith('.mjs') && f !== 'run.mjs')
+  .filter((f) => f.endsWith('.mjs') && f !== 'run.mjs' && !f.endsWith('-server.mjs')) // servers are started by their bench
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .sort();
 if (!existsSync(join(here, '../../dist/index.js'))) {

@@ -105,21 +105,21 @@ describe('per-call attribution', () => {
     at(50);
     const b = startCall(ops.B);
     at(100);
-    host._sampleNow();
+    host.sampleNow();
     host.setPower(40, 140, 20); // 200 W in [100,200]
     at(120);
     await b.end();
     at(130);
     const c = startCall(ops.C);
     at(200);
-    host._sampleNow();
+    host.sampleNow();
     host.setPower(10, 35, 5); // 50 W in [200,300]
     at(250);
     await a.end();
     at(290);
     await c.end();
     at(300);
-    host._sampleNow();
+    host.sampleNow();
     const e = (n: string) => byName(host.records, n)[0]!.energyJ;
     // [0,100]: 10 J, busy 90 ms → 9 J; A 90 ms, B 50 ms of 140.
     // [100,200]: 20 J, busy 100 ms → 20 J; A 100, B 20, C 70 of 190.
@@ -175,7 +175,7 @@ describe('per-call attribution', () => {
     for (const ev of events) {
       host.t = t0 + ev.t;
       if (ev.kind === 'tick') {
-        host._sampleNow();
+        host.sampleNow();
         powerStep++;
         host.setPower(10 + (powerStep % 7) * 5, 30 + (powerStep % 5) * 40, 8);
         host.intensityGPerKWh = 50 + (powerStep % 11) * 60;
@@ -188,7 +188,7 @@ describe('per-call attribution', () => {
       }
     }
     host.t = t0 + 6100;
-    host._sampleNow();
+    host.sampleNow();
     for (const r of host.records) idOf.set(String(r.labels.id), Number(r.labels.id));
     expect(host.records).toHaveLength(N);
 

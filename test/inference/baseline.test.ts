@@ -25,7 +25,7 @@ describe('idle baseline', () => {
     d1.resolve();
     d2.resolve();
     await Promise.all([p1, p2]);
-    host._sampleNow();
+    host.sampleNow();
     const [r1, r2] = host.records;
     // 10 J in the interval, 6 J of it is idle power × busy time: 4 J dynamic, 2 J each.
     expect(r1!.energyJ).toBeCloseTo(5, 9);
@@ -62,7 +62,7 @@ describe('idle baseline', () => {
     await host.calls.baselineReady;
     host.setPower(10, 30, 10);
     host.calls.wrap(() => host.advance(100), { name: 'x' })();
-    host._sampleNow();
+    host.sampleNow();
     expect(host.records[0]!.dynamicEnergyJ).toBe(0);
     expect(host.records[0]!.energyJ).toBeCloseTo(5, 9);
   });
@@ -94,16 +94,16 @@ describe('idle baseline', () => {
 
   it('completes from its own timer on a real clock', async () => {
     class RealClockHost extends FakeHost {
-      override _nowMs(): number {
+      override nowMs(): number {
         return performance.now();
       }
       override start(): this {
         this.t = performance.now();
         return super.start();
       }
-      override _sampleNow() {
+      override sampleNow() {
         this.t = performance.now();
-        return super._sampleNow();
+        return super.sampleNow();
       }
     }
     const host = new RealClockHost({ baseline: { durationMs: 30 } });
@@ -121,7 +121,7 @@ describe('amortised training emissions', () => {
     const host = new FakeHost({ amortize: { trainingEmissionsKg: 500, expectedRequests: 1_000_000 } }).start();
     const f = host.calls.wrap(() => host.advance(50), { name: 'req' });
     for (let i = 0; i < 4; i++) f();
-    host._sampleNow();
+    host.sampleNow();
     for (const r of host.records) {
       expect(r.amortizedEmissionsKg).toBeCloseTo(5e-4, 15);
       expect(r.totalEmissionsKg).toBeCloseTo(r.emissionsKg + 5e-4, 15);

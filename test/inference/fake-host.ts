@@ -1,14 +1,28 @@
+import { readFileSync } from 'node:fs';
+import Ajv from 'ajv';
 import { EventEmitter } from 'eventemitter3';
 import type { HardwareInfo } from '../../src/hardware.js';
 import { CallTracker } from '../../src/inference/index.js';
-import type { CallRecord, CallTrackerTuning, InferenceHost, InferenceHostOptions } from '../../src/inference/index.js';
-import type { Boundary, EmissionsData, IntensityValue, Measurement, WattprintWarning } from '../../src/types.js';
+import type { CallRecord, CallTrackerConfig, IntervalSample } from '../../src/inference/index.js';
+import { buildRunReport, type RunReportInput, type WattprintReport } from '../../src/report/run-report.js';
+import type { Boundary, Component, EmissionsData, IntensityValue, Measurement, WattprintWarning } from '../../src/types.js';
+
+export type FakeHostOptions = CallTrackerConfig & {
+  measurePowerSecs: number;
+  pue: number;
+  wue: number;
+  task?: string;
+  modality?: string;
+  batchSize?: number;
+};
 
 /**
- * A stand-in for EmissionsTracker implementing the hooks CallTracker uses: a clock the test moves,
- * constant per-component powers the test sets, and a sampler that integrates them exactly.
+ * A stand-in for EmissionsTracker driving a CallTracker through its seam: a clock the test moves,
+ * constant per-component powers the test sets, and a sampler that integrates them exactly and
+ * pushes each interval into `calls.onInterval`. Attribution defaults to 'time' here (the tests of
+ * the time rule's maths); pass `attribution: 'work'` for the work rule.
  */
-export class FakeHost extends EventEmitter implements InferenceHost {
+export class FakeHost extends EventEmitter {
   t = 1000;
   cpuW = 20;
   gpuW = 70;
@@ -23,14 +37,31 @@ export class FakeHost extends EventEmitter implements InferenceHost {
   records: CallRecord[] = [];
   warnings: WattprintWarning[] = [];
   errors: unknown[] = [];
-  readonly options: InferenceHostOptions;
+  /** Idle floor per component pushed with each interval (W, before PUE); undefined: unknown. */
+  idleFloorW: Partial<Record<Component, number>> | undefined = undefined;
+  /** Tracker CPU seconds pushed with the next interval. */
+  trackerCpuS = 0;
+  /** CPU work the next interval covers (s), overriding the process's own CPU time. */
+  cpuBusyS: number | undefined = undefined;
+  readonly options: FakeHostOptions;
   readonly calls: CallTracker;
 
-  constructor(opts: Partial<InferenceHostOptions> = {}, tuning?: CallTrackerTuning) {
+  constructor(opts: Partial<FakeHostOptions> = {}, tuning: Pick<CallTrackerConfig, 'maxPendingCalls'> = {}) {
     super();
-    this.options = { callSampleIntervalMs: 100, measurePowerSecs: 15, pue: 1, wue: 0, ...opts };
+    this.options = { callSampleIntervalMs: 100, measurePowerSecs: 15, pue: 1, wue: 0, attribution: 'time', ...opts, ...tuning };
     this.pue = this.options.pue;
-    this.calls = new CallTracker(this, tuning);
+    this.calls = new CallTracker(
+      {
+        nowMs: () => this.nowMs(),
+        requestSample: () => void this.sampleNow(),
+        setFastSampling: (on) => this.setFastSampling(on),
+        emitCall: (r) => this.emit('call', r),
+        wantsCalls: () => this.listenerCount('call') > 0,
+        warn: (w) => this.emit('warning', w),
+        error: (e) => this.emit('error', e),
+      },
+      this.options,
+    );
     this.on('call', (r: CallRecord) => this.records.push(r));
     this.on('warning', (w: WattprintWarning) => this.warnings.push(w));
     this.on('error', (e: unknown) => this.errors.push(e));
@@ -54,7 +85,7 @@ export class FakeHost extends EventEmitter implements InferenceHost {
   }
 
   stop(): void {
-    this._sampleNow();
+    this.sampleNow();
     this.calls.stop();
     this.running = false;
   }
@@ -66,14 +97,14 @@ export class FakeHost extends EventEmitter implements InferenceHost {
   /** Moves the clock and samples, as the host's timer would. */
   tick(ms: number): Measurement | undefined {
     this.t += ms;
-    return this._sampleNow();
+    return this.sampleNow();
   }
 
-  _nowMs(): number {
+  nowMs(): number {
     return this.t;
   }
 
-  _sampleNow(): Measurement | undefined {
+  sampleNow(): Measurement | undefined {
     if (!this.running) return undefined;
     const startMs = this.lastMs;
     const endMs = this.t;
@@ -98,20 +129,41 @@ export class FakeHost extends EventEmitter implements InferenceHost {
     };
     this.lastMs = endMs;
     this.measurements.push(m);
+    const floor = this.idleFloorW;
+    const sample: IntervalSample = {
+      ...m,
+      ...(floor ? { idleFloorW: Object.fromEntries(Object.entries(floor).map(([c, w]) => [c, w * this.pue])) } : {}),
+      trackerCpuS: this.trackerCpuS,
+      ...(this.cpuBusyS !== undefined ? { cpuBusyS: this.cpuBusyS } : {}),
+    };
+    this.calls.onInterval(sample);
     this.emit('measurement', m);
     return m;
   }
 
-  _setFastSampling(on: boolean): void {
+  setFastSampling(on: boolean): void {
     this.fast = on;
     this.fastToggles.push(on);
   }
 
-  _intensity(): IntensityValue {
+  intensity(): IntensityValue {
     return { gPerKWh: this.intensityGPerKWh, source: 'test:fixed', year: 2024 };
   }
 
-  _snapshot(): EmissionsData {
+  /** The run report, built as the tracker builds it: plain data from both sides. */
+  report(): WattprintReport {
+    const input: RunReportInput = {
+      results: this.snapshot(),
+      hardware: this.hardware(),
+      boundary: this.boundary(),
+      intensity: this.intensity(),
+      options: this.options,
+      calls: this.calls.reportData(),
+    };
+    return buildRunReport(input);
+  }
+
+  snapshot(): EmissionsData {
     const sum = (k: 'cpuEnergyJ' | 'gpuEnergyJ' | 'ramEnergyJ' | 'energyJ' | 'emissionsKg') =>
       this.measurements.reduce((a, m) => a + m[k], 0);
     const durationS = this.measurements.reduce((a, m) => a + m.durationS, 0);
@@ -205,4 +257,13 @@ export const KG_PER_J_AT = (gPerKWh: number) => gPerKWh / 3.6e9;
 /** Relative closeness. */
 export function rel(a: number, b: number): number {
   return Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1e-300);
+}
+
+const schema = JSON.parse(readFileSync(new URL('../../docs/report-schema.json', import.meta.url), 'utf8'));
+
+/** A validator of docs/report-schema.json. */
+export function reportValidator() {
+  const ajv = new Ajv({ allErrors: true, strict: true });
+  ajv.addFormat('date-time', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/);
+  return ajv.compile(schema);
 }

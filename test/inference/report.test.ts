@@ -1,16 +1,8 @@
-import { readFileSync } from 'node:fs';
-import Ajv from 'ajv';
 import { describe, expect, it } from 'vitest';
 import type { WattprintReport } from '../../src/inference/index.js';
-import { FakeHost, deferred } from './fake-host.js';
+import { FakeHost, deferred, reportValidator } from './fake-host.js';
 
-const schema = JSON.parse(readFileSync(new URL('../../docs/report-schema.json', import.meta.url), 'utf8'));
 
-export function reportValidator() {
-  const ajv = new Ajv({ allErrors: true, strict: true });
-  ajv.addFormat('date-time', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/);
-  return ajv.compile(schema);
-}
 
 async function scenario() {
   const host = new FakeHost({
@@ -41,7 +33,7 @@ async function scenario() {
   d1.resolve();
   d2.resolve();
   await Promise.all([p1, p2]);
-  host._sampleNow();
+  host.sampleNow();
   embed();
   host.advance(50);
   host.stop();
@@ -51,7 +43,7 @@ async function scenario() {
 describe('report', () => {
   it('validates against docs/report-schema.json and states the checklist items', async () => {
     const host = await scenario();
-    const report = host.calls.buildReport();
+    const report = host.report();
     const validate = reportValidator();
     const json = JSON.parse(JSON.stringify(report)) as WattprintReport;
     expect(validate(json), JSON.stringify(validate.errors, null, 2)).toBe(true);
@@ -139,7 +131,7 @@ describe('report', () => {
 
   it('is valid before any call, with nulls where nothing was observed', () => {
     const host = new FakeHost().start();
-    const report = host.calls.buildReport();
+    const report = host.report();
     const validate = reportValidator();
     expect(validate(JSON.parse(JSON.stringify(report))), JSON.stringify(validate.errors)).toBe(true);
     expect(report.task).toEqual({ task: null, modality: null });
@@ -153,7 +145,7 @@ describe('report', () => {
   it('the schema rejects a report missing a checklist section or with a wrong unit', async () => {
     const host = await scenario();
     const validate = reportValidator();
-    const good = JSON.parse(JSON.stringify(host.calls.buildReport()));
+    const good = JSON.parse(JSON.stringify(host.report()));
     const noHardware = { ...good };
     delete noHardware.hardware;
     expect(validate(noHardware)).toBe(false);

@@ -61,7 +61,7 @@ describe('callStats', () => {
     try {
       g();
     } catch {}
-    host._sampleNow();
+    host.sampleNow();
     const s = host.calls.callStats('gen');
     expect(s.count).toBe(100);
     expect(s.errors).toBe(0);
@@ -101,7 +101,7 @@ describe('callStats', () => {
     }
     expect(maxPending).toBeLessThanOrEqual(10_001); // one 100 ms interval of 10 µs calls
     expect(internals.inFlightCount).toBe(0);
-    host._sampleNow();
+    host.sampleNow();
     expect(internals.pending.n).toBe(0);
     const s = host.calls.callStats('tight');
     expect(s.count).toBe(200_000);

@@ -14,7 +14,10 @@ const validator = () => {
   return ajv.compile(schema);
 };
 
-/** A real EmissionsTracker on fake sources of known power (CPU 30 W, GPU 60 W, RAM 10 W) and a manual clock. */
+/**
+ * A real EmissionsTracker on fake sources of known power (CPU 30 W, GPU 60 W, RAM 10 W) and a manual
+ * clock. The rule 'time' (these tests check its maths end to end; the 'work' rule has its own tests).
+ */
 function setup(extra: EmissionsTrackerOptions = {}) {
   const clock = new ManualClock(10_000);
   const cpu = new FakePowerSource({ component: 'cpu', powerW: 30, clock, id: 'fake-rapl' });
@@ -27,6 +30,7 @@ function setup(extra: EmissionsTrackerOptions = {}) {
     handleSignals: false,
     native: false,
     forceCarbonIntensityGPerKWh: 300,
+    attribution: 'time',
     ...extra,
   });
   const records: CallRecord[] = [];
@@ -50,7 +54,7 @@ describe('CallTracker through EmissionsTracker', () => {
     const b = deferred();
     const pa = tracker.withLabels({ req: 'a' }, () => handler(a));
     clock.advance(100);
-    tracker._sampleNow();
+    tracker.sample();
     const pb = tracker.withLabels({ req: 'b' }, () => handler(b));
     clock.advance(100);
     b.resolve();
@@ -103,7 +107,7 @@ describe('CallTracker through EmissionsTracker', () => {
     const f = tracker.wrap(() => clock.advance(100), { name: 'infer' });
     tracker.start();
     clock.advance(1000);
-    tracker._sampleNow();
+    tracker.sample();
     const b = await (tracker as unknown as { baselineReady: Promise<{ powerW: number } | undefined> }).baselineReady;
     expect(b?.powerW).toBeCloseTo(100, 9);
     gpu.setPowerW(160); // 200 W total under load

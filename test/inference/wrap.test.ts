@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { WattprintError } from '../../src/errors.js';
-import { wrapCall } from '../../src/inference/index.js';
 import { FakeHost, deferred } from './fake-host.js';
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
@@ -146,16 +145,28 @@ describe('wrap: sync and async functions', () => {
     expect(m.size).toBe(7);
   });
 
-  it('wrapCall resolves a lazily given tracker at the first call', () => {
+  it('passes `this` through when the wrapper is stored and called as a method', async () => {
     const host = new FakeHost().start();
-    let tracker: typeof host.calls | undefined;
-    const f = wrapCall(() => tracker!, function (this: { k: number }, x: number) {
-      return x + this.k;
-    }, { name: 'lazy' });
-    tracker = host.calls;
-    expect(f.call({ k: 1 }, 2)).toBe(3);
+    class Client {
+      constructor(readonly k: number) {}
+      add(x: number): number {
+        return x + this.k;
+      }
+      async later(x: number): Promise<number> {
+        await null;
+        return x * this.k;
+      }
+    }
+    const c = new Client(10);
+    c.add = host.calls.wrap(c.add, { name: 'add' });
+    Client.prototype.later = host.calls.wrap(Client.prototype.later, { name: 'later' });
+    expect(c.add(2)).toBe(12);
+    expect(await new Client(3).later(5)).toBe(15);
+    // The documented way for a detached method: bind it.
+    const bound = host.calls.wrap(Client.prototype.add.bind(c), { name: 'bound' });
+    expect(bound(1)).toBe(11);
     host.tick(100);
-    expect(host.records[0]!.name).toBe('lazy');
+    expect(host.records.map((r) => r.name).sort()).toEqual(['add', 'bound', 'later']);
   });
 });
 
@@ -182,19 +193,20 @@ describe('listeners and lifecycle', () => {
     expect(Math.abs(callsJ + totals.idleEnergyJ - totals.energyJ)).toBeLessThan(1e-9 * totals.energyJ);
   });
 
-  it('a restart resets statistics and keeps earlier wrapped functions working', () => {
+  it('measures one run: after stop wrapped functions pass through unmeasured, and start() again does nothing', () => {
     const host = new FakeHost().start();
-    const f = host.calls.wrap(() => host.advance(100), { name: 'f' });
-    f();
+    const f = host.calls.wrap((x: number) => {
+      host.advance(100);
+      return x * 2;
+    }, { name: 'f' });
+    expect(f(1)).toBe(2);
     host.stop();
     expect(host.calls.callStats('f').count).toBe(1);
-    host.start();
-    expect(host.calls.callStats('f').count).toBe(0);
-    f();
-    f();
-    host.stop();
-    expect(host.calls.callStats('f').count).toBe(2);
-    expect(host.calls.callStats().energyJ).toBeCloseTo(20, 9);
+    host.calls.start(); // the tracker never restarts its call tracker; a new run is a new tracker
+    expect(host.calls.isRunning).toBe(false);
+    expect(f(2)).toBe(4);
+    expect(host.calls.callStats('f').count).toBe(1);
+    expect(host.warnings.map((w) => w.code)).toContain('CALL_NOT_TRACKED');
   });
 });
 

@@ -74,6 +74,7 @@ describe('trackEmissions({ tracker }) attributes calls to a running tracker', ()
       handleSignals: false,
       clock: clock.now,
       forceCarbonIntensityGPerKWh: 0,
+      attribution: 'time',
     });
     class Handler {
       @trackEmissions({ tracker, name: 'generate', tokens: (r: unknown) => ({ outputTokens: (r as string).length }) })

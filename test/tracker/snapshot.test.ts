@@ -43,6 +43,8 @@ function setup() {
     intensityProvider: intensity,
     pue: 1.5,
     measurePowerSecs: 3600,
+    // The call energies below follow the time rule (one call at a time gets its whole interval).
+    attribution: 'time',
   });
   tracker.on('error', () => {});
   tracker.on('warning', () => {});

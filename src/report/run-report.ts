@@ -1,9 +1,10 @@
-import { VERSION } from '../version.js';
-import type { ComponentBoundary, IntensityValue } from '../types.js';
-import { LogHistogram } from './histogram.js';
-import type { AttributionTotals } from './call-tracker.js';
-import type { Baseline, CallStats, InferenceHost } from './types.js';
+import type { HardwareInfo } from '../hardware.js';
+import { LogHistogram } from '../inference/histogram.js';
+import type { CallReportData, CallStats } from '../inference/index.js';
+import type { ResolvedOptions } from '../options.js';
+import type { Boundary, Component, ComponentBoundary, EmissionsData, IntensityValue } from '../types.js';
 import { J_PER_KWH } from '../units.js';
+import { VERSION } from '../version.js';
 
 export const REPORT_SCHEMA_VERSION = '1.0.0';
 
@@ -99,7 +100,12 @@ export interface WattprintReport {
     readonly components: readonly ReportComponent[];
     readonly samplingIntervalMs: { readonly idle: number; readonly duringCalls: number };
     readonly intervalsObserved: number;
-    readonly attribution: { readonly method: 'time-share'; readonly description: string };
+    readonly attribution: {
+      readonly method: 'work' | 'time-share';
+      /** Where the idle floor came from: measured `baseline`, the source's `model`, or `none` known. */
+      readonly idleFloor: Readonly<Record<Component, 'baseline' | 'model' | 'none'>>;
+      readonly description: string;
+    };
     readonly baseline:
       | { readonly status: 'measured'; readonly requestedDurationMs: number; readonly idleDurationS: number; readonly powerW: number; readonly cpuPowerW: number; readonly gpuPowerW: number; readonly ramPowerW: number }
       | { readonly status: 'not-configured' | 'not-measured'; readonly requestedDurationMs: number | null };
@@ -144,14 +150,23 @@ export interface WattprintReport {
       readonly emissionsKg: number;
       readonly waterL: number;
     };
-    /** What the intervals seen by the call attribution contained, and where it went. */
+    /**
+     * What the intervals seen by the call attribution contained, and where it went:
+     * calls + unattributed + idle = observed.
+     */
     readonly attribution: {
       readonly observedEnergyJ: number;
       readonly callsEnergyJ: number;
       readonly idleEnergyJ: number;
+      readonly unattributedEnergyJ: number;
       readonly observedEmissionsKg: number;
       readonly callsEmissionsKg: number;
       readonly idleEmissionsKg: number;
+      readonly unattributedEmissionsKg: number;
+      readonly cpuWorkS: number;
+      readonly callsCpuWorkS: number;
+      /** The tracker's own sampling, never charged to calls (energy: rule 'work' only). */
+      readonly trackerOverhead: { readonly cpuS: number; readonly energyJ: number | null };
     };
     readonly perRequest: {
       readonly requests: number;
@@ -183,49 +198,45 @@ export interface WattprintReport {
   };
 }
 
-/** What `CallTracker.buildReport` hands over. */
-export interface ReportInput {
-  readonly host: InferenceHost;
-  readonly totals: AttributionTotals;
-  readonly overall: CallStats;
-  readonly byName: readonly CallStats[];
-  readonly baseline: Baseline | undefined;
-  readonly baselineConfigured: { durationMs: number } | undefined;
-  readonly amortize: { trainingEmissionsKg: number; expectedRequests: number } | undefined;
-  readonly startedAtMs: number | undefined;
-  readonly stoppedAtMs: number | undefined;
-  readonly wallOffsetMs: number;
-  readonly intervalMs: number;
+/**
+ * Everything the run report is built from, as plain data: the tracker's results and context, and
+ * the call tracker's totals and statistics (`CallTracker.reportData()`).
+ */
+export interface RunReportInput {
+  readonly results: EmissionsData;
+  readonly hardware: HardwareInfo;
+  readonly boundary: Boundary;
+  /** The grid intensity in force, with its source and year, where known. */
+  readonly intensity: IntensityValue | undefined;
+  readonly options: Pick<ResolvedOptions, 'task' | 'modality' | 'batchSize' | 'measurePowerSecs'>;
+  readonly calls: CallReportData;
 }
 
 const orNull = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
 const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
 
 function component(b: ComponentBoundary): ReportComponent {
-  return {
-    component: b.component,
-    included: b.kind !== 'none',
-    source: b.source,
-    kind: b.kind,
-    devices: [...b.devices],
-    scope: b.scope,
-    pueApplied: b.pueApplied,
-    note: b.note ?? null,
-  };
+  const { component: c, source, kind, scope, pueApplied } = b;
+  return { component: c, included: kind !== 'none', source, kind, devices: [...b.devices], scope, pueApplied, note: b.note ?? null };
 }
 
-export const ATTRIBUTION_DESCRIPTION =
-  "Each sampling interval's energy (all components, after PUE) × the fraction of the interval with at least one call in flight " +
-  'is divided among the calls in flight in proportion to their time in the interval; the rest is idle energy. ' +
-  "A call's emissions are its energy in each interval × that interval's grid intensity.";
+export const ATTRIBUTION_DESCRIPTION = {
+  work:
+    "Per sampling interval and component (after PUE): the idle floor × the fraction of the interval with at least one call in flight " +
+    'is divided among the calls in flight by their time in it (the rest is idle energy); the CPU energy above the floor by each ' +
+    "call's CPU work (main-thread time in its own async context; work no call owns is unattributed); the GPU energy above the floor " +
+    'by stream chunks produced in the interval for token streams, else by time in flight; the RAM energy above the floor by time in ' +
+    "flight. A call's emissions are its energy in each interval × that interval's grid intensity.",
+  time:
+    "Each sampling interval's energy (all components, after PUE) × the fraction of the interval with at least one call in flight " +
+    'is divided among the calls in flight in proportion to their time in the interval; the rest is idle energy. ' +
+    "A call's emissions are its energy in each interval × that interval's grid intensity.",
+} as const;
 
-export function buildReport(input: ReportInput): WattprintReport {
-  const { host, totals, overall } = input;
-  const snap = host._snapshot();
-  const hw = host.hardware();
-  const boundary = host.boundary();
-  const opts = host.options;
-  const intensity = host._intensity?.();
+/** The run report (docs/report-schema.json): the reporting checklist of the review, filled in. */
+export function buildRunReport(input: RunReportInput): WattprintReport {
+  const { results: snap, hardware: hw, boundary, intensity, options: opts, calls } = input;
+  const { totals, overall } = calls;
 
   const gpuCounts = new Map<string, number>();
   for (const g of hw.gpus) gpuCounts.set(g.name, (gpuCounts.get(g.name) ?? 0) + 1);
@@ -254,14 +265,14 @@ export function buildReport(input: ReportInput): WattprintReport {
       : 'Facility overhead (cooling, power distribution) not included: PUE 1.',
   );
   notes.push('Embodied (manufacturing) emissions are not included; emissions are operational only.');
-  if (input.amortize) notes.push('Training emissions are amortized per request and reported separately from operational emissions.');
+  if (calls.amortize) notes.push('Training emissions are amortized per request and reported separately from operational emissions.');
 
   const requests = overall.count;
-  const amortized = input.amortize
+  const amortized = calls.amortize
     ? {
-        trainingEmissionsKg: input.amortize.trainingEmissionsKg,
-        expectedRequests: input.amortize.expectedRequests,
-        perRequestKg: input.amortize.trainingEmissionsKg / input.amortize.expectedRequests,
+        trainingEmissionsKg: calls.amortize.trainingEmissionsKg,
+        expectedRequests: calls.amortize.expectedRequests,
+        perRequestKg: calls.amortize.trainingEmissionsKg / calls.amortize.expectedRequests,
         requests,
         amortizedEmissionsKg: overall.amortizedEmissionsKg,
       }
@@ -269,24 +280,24 @@ export function buildReport(input: ReportInput): WattprintReport {
   const perRequestAmortKg = amortized?.perRequestKg ?? 0;
 
   let baseline: WattprintReport['measurement']['baseline'];
-  if (input.baseline && input.baselineConfigured) {
-    const b = input.baseline;
+  if (calls.baseline && calls.baselineDurationMs !== undefined) {
+    const b = calls.baseline;
     baseline = {
       status: 'measured',
-      requestedDurationMs: input.baselineConfigured.durationMs,
+      requestedDurationMs: calls.baselineDurationMs,
       idleDurationS: b.idleDurationS,
       powerW: b.powerW,
       cpuPowerW: b.cpuPowerW,
       gpuPowerW: b.gpuPowerW,
       ramPowerW: b.ramPowerW,
     };
-  } else if (input.baselineConfigured) {
-    baseline = { status: 'not-measured', requestedDurationMs: input.baselineConfigured.durationMs };
+  } else if (calls.baselineDurationMs !== undefined) {
+    baseline = { status: 'not-measured', requestedDurationMs: calls.baselineDurationMs };
   } else {
     baseline = { status: 'not-configured', requestedDurationMs: null };
   }
 
-  const wall = (ms: number | undefined) => (ms === undefined ? null : new Date(input.wallOffsetMs + ms).toISOString());
+  const wall = (ms: number | undefined) => (ms === undefined ? null : new Date(calls.wallOffsetMs + ms).toISOString());
   const kwhToJ = (kwh: number) => kwh * J_PER_KWH;
 
   return {
@@ -298,8 +309,8 @@ export function buildReport(input: ReportInput): WattprintReport {
       experimentId: snap.experimentId,
       experimentName: snap.experimentName,
       runId: snap.runId,
-      startTime: wall(input.startedAtMs),
-      endTime: wall(input.stoppedAtMs),
+      startTime: wall(calls.startedAtMs),
+      endTime: wall(calls.stoppedAtMs),
       durationS: snap.durationS,
       trackingMode: snap.trackingMode,
     },
@@ -358,9 +369,13 @@ export function buildReport(input: ReportInput): WattprintReport {
     },
     measurement: {
       components,
-      samplingIntervalMs: { idle: opts.measurePowerSecs * 1000, duringCalls: input.intervalMs },
+      samplingIntervalMs: { idle: opts.measurePowerSecs * 1000, duringCalls: calls.callSampleIntervalMs },
       intervalsObserved: totals.intervals,
-      attribution: { method: 'time-share', description: ATTRIBUTION_DESCRIPTION },
+      attribution: {
+        method: calls.rule === 'work' ? 'work' : 'time-share',
+        idleFloor: calls.idleFloor,
+        description: ATTRIBUTION_DESCRIPTION[calls.rule],
+      },
       baseline,
       quantiles: { method: 'log-bucketed histogram', relativeError: LogHistogram.RELATIVE_ERROR },
     },
@@ -397,9 +412,14 @@ export function buildReport(input: ReportInput): WattprintReport {
         observedEnergyJ: totals.energyJ,
         callsEnergyJ: totals.callsEnergyJ,
         idleEnergyJ: totals.idleEnergyJ,
+        unattributedEnergyJ: totals.unattributedEnergyJ,
         observedEmissionsKg: totals.emissionsKg,
         callsEmissionsKg: totals.callsEmissionsKg,
         idleEmissionsKg: totals.idleEmissionsKg,
+        unattributedEmissionsKg: totals.unattributedEmissionsKg,
+        cpuWorkS: totals.cpuWorkS,
+        callsCpuWorkS: totals.callsCpuWorkS,
+        trackerOverhead: { cpuS: totals.trackerCpuS, energyJ: calls.rule === 'work' ? totals.trackerEnergyJ : null },
       },
       perRequest: {
         requests,
@@ -420,7 +440,7 @@ export function buildReport(input: ReportInput): WattprintReport {
       },
       amortization: amortized,
       calls: overall,
-      byName: input.byName,
+      byName: calls.byName,
     },
   };
 }

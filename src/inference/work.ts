@@ -1,0 +1,146 @@
+import { promiseHooks } from 'node:v8';
+
+/** Something that accumulates main-thread time: a call in flight. */
+export interface WorkOwner {
+  /** Main-thread ms run in its own async context since the last interval drained it. */
+  workMs: number;
+}
+
+
+/** Timed reactions per second above which only a random 1/K of them are timed (K a power of 2). */
+const TIMED_PER_S = 20_000;
+const MAX_STRIDE = 64;
+
+/**
+ * Measures the main-thread time each call spends running its own code, across awaits, with V8's
+ * promise hooks (`v8.promiseHooks`: called by V8 itself, without the async_hooks machinery, whose
+ * cost per promise is several times higher in Node 20).
+ *
+ * - Ownership: a promise created while a call's code runs belongs to that call (`init`); the
+ *   synchronous part of a call is run by {@link run}.
+ * - Time: a promise reaction (the code after an `await`, a `then` callback) runs between `before`
+ *   and `after`; its wall time goes to the owner of its promise. Under heavy load only a random 1
+ *   in K reactions (and synchronous parts) is timed and counted K times (K adapts each interval
+ *   so that at most ~20,000 reactions a second read the clock), which keeps the sum unbiased.
+ *
+ * Not seen: callbacks of timers, sockets and event emitters that are not promise reactions (their
+ * time is unowned, reported as unattributed), work on other threads, and time the process was
+ * preempted or paused for GC while a call's code ran (counted as that call's).
+ */
+export class WorkMeter<O extends WorkOwner> {
+  /** Per meter: two trackers in one process must not read each other's calls. */
+  private readonly owner = Symbol('wattprint.call');
+  private stops: Array<() => void> = [];
+  private cur: O | undefined = undefined;
+  /** The owner whose reaction is being timed, since `t0`. */
+  private timing: O | undefined = undefined;
+  private t0 = 0;
+  private stride = 1;
+  private weight = 1;
+  private seed = 0x2545f491;
+  private reactions = 0;
+
+  /** `nowMs`: the clock segments are timed with (tests pass a CPU-time clock). */
+  constructor(private readonly nowMs: () => number = () => performance.now()) {}
+
+  get enabled(): boolean {
+    return this.stops.length > 0;
+  }
+
+  enable(): void {
+    if (this.enabled) return;
+    this.stops = [promiseHooks.onInit(this.init), promiseHooks.onBefore(this.before), promiseHooks.onAfter(this.after)] as Array<() => void>;
+  }
+
+  disable(): void {
+    for (const stop of this.stops) stop();
+    this.stops = [];
+    this.cur = this.timing = undefined;
+  }
+
+  /** Runs `fn` (a call's synchronous part) as `owner`; the promises it creates belong to it. */
+  run<T>(owner: O, fn: () => T): T {
+    return this.as(owner, fn, this.sampled());
+  }
+
+  /** Runs `fn` owned by nobody (the tracker's own sampling), not timed. */
+  outside<T>(fn: () => T): T {
+    return this.as(undefined, fn, false);
+  }
+
+  /** Charges a reaction being timed up to now, so owners' `workMs` are current. */
+  flush(): void {
+    const o = this.timing;
+    if (o === undefined) return;
+    const t = this.nowMs();
+    o.workMs += this.weight * (t - this.t0);
+    this.t0 = t;
+  }
+
+  /** Called once per interval of `lengthMs`: adapts how many reactions are timed. */
+  onInterval(lengthMs: number): void {
+    if (lengthMs > 0) {
+      const perS = (this.reactions * 1000) / lengthMs;
+      let k = 1;
+      while (k < MAX_STRIDE && perS / k > TIMED_PER_S) k *= 2;
+      this.stride = k;
+    }
+    this.reactions = 0;
+  }
+
+  /** Whether to time the next reaction or synchronous part: 1 in `stride`, at random. */
+  private sampled(): boolean {
+    this.reactions++;
+    if (this.stride === 1) return true;
+    // xorshift32: random, so that periodic patterns (calls taking turns) cannot alias.
+    let x = this.seed;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.seed = x;
+    return (x & (this.stride - 1)) === 0;
+  }
+
+  private as<T>(owner: O | undefined, fn: () => T, timed: boolean): T {
+    const prev = this.cur;
+    const outer = this.timing;
+    const outerWeight = this.weight;
+    const clock = outer !== undefined || timed;
+    const t = clock ? this.nowMs() : 0;
+    if (outer !== undefined) outer.workMs += outerWeight * (t - this.t0);
+    this.cur = owner;
+    this.timing = undefined;
+    try {
+      return fn();
+    } finally {
+      const t2 = clock ? this.nowMs() : 0;
+      if (timed) owner!.workMs += this.stride * (t2 - t);
+      this.cur = prev;
+      this.timing = outer;
+      this.weight = outerWeight;
+      this.t0 = t2;
+    }
+  }
+
+  private readonly init = (promise: Promise<unknown>): void => {
+    if (this.cur !== undefined) (promise as unknown as Record<symbol, O>)[this.owner] = this.cur;
+  };
+
+  private readonly before = (promise: Promise<unknown>): void => {
+    const o = (promise as unknown as Record<symbol, O | undefined>)[this.owner];
+    this.cur = o;
+    if (o === undefined || !this.sampled()) return;
+    this.weight = this.stride;
+    this.timing = o;
+    this.t0 = this.nowMs();
+  };
+
+  private readonly after = (): void => {
+    const o = this.timing;
+    if (o !== undefined) {
+      o.workMs += this.weight * (this.nowMs() - this.t0);
+      this.timing = undefined;
+    }
+    this.cur = undefined;
+  };
+}
