@@ -54,7 +54,10 @@ export class CallTracker {
   private readonly totals = zeroTotals();
   private readonly records: CallRecords;
   private labelStore: AsyncLocalStorage<Labels> | undefined;
-  /** The call whose code is running, across awaits; only once `remoteScope()` was first asked (it costs every promise). */
+  /**
+   * Rule 'time' only (rule 'work' knows the running call from its promise hooks): the call whose
+   * code is running, across awaits, once `remoteScope()` was first asked (it costs every promise).
+   */
   private callStore: AsyncLocalStorage<CallState> | undefined;
   private lastCpu: NodeJS.CpuUsage | undefined;
   private floorSource: Record<Component, 'baseline' | 'model' | 'none'> = { cpu: 'none', gpu: 'none', ram: 'none' };
@@ -90,12 +93,7 @@ export class CallTracker {
       },
       notRunning: () => this.notRunning(),
       begin: (site) => this.begin(site),
-      run: (c, fn) => {
-        const store = this.callStore;
-        const meter = this.meter;
-        if (store) return meter ? store.run(c, () => meter.run(c, fn)) : store.run(c, fn);
-        return meter ? meter.run(c, fn) : fn();
-      },
+      run: (c, fn) => (this.meter ? this.meter.run(c, fn) : this.callStore ? this.callStore.run(c, fn) : fn()),
       end: (c, outcome) => this.end(c, outcome),
       warn: (code, message) => this.warn(code, message),
     };
@@ -201,15 +199,18 @@ export class CallTracker {
 
   /**
    * For `wattprint/llm`: where to add a remote request that starts now, the wrapped call in whose
-   * async context it runs, or undefined outside any. The first call only turns the tracking on.
+   * async context it runs, or undefined outside any. Rule 'work' reads it from the work meter; rule
+   * 'time' needs an AsyncLocalStorage, which the first call turns on.
    * A request that ends after its call ended is not added to the call (it stays in the run's totals).
    */
   remoteScope(): ((r: RemoteRequest) => void) | undefined {
-    if (!this.callStore) {
+    let c: CallState | undefined;
+    if (this.meter) c = this.meter.current();
+    else if (this.callStore) c = this.callStore.getStore();
+    else {
       this.callStore = new AsyncLocalStorage<CallState>();
       return undefined;
     }
-    const c = this.callStore.getStore();
     if (c === undefined) return undefined;
     return (r) => {
       if (!c.ended) (c.remote ??= new RemoteTotals()).add(r);

@@ -14,7 +14,8 @@ const fake = useFakeApi();
 const schema = JSON.parse(readFileSync(new URL('../../docs/report-schema.json', import.meta.url), 'utf8'));
 
 describe('remote estimates inside wrapped handlers (tracker.wrap)', () => {
-  it('the CallRecord, callStats, the run report and the JSONL carry the sum of the call’s LLM requests, apart from measured energy; the CSV keeps its columns', async () => {
+  for (const attribution of ['work', 'time'] as const)
+  it(`attribution '${attribution}': the CallRecord, callStats, the run report and the JSONL carry the sum of the call’s LLM requests, apart from measured energy; the CSV keeps its columns`, async () => {
     const outputDir = mkdtempSync(join(tmpdir(), 'wattprint-llm-'));
     const tracker = new EmissionsTracker({
       sources: { cpu: [new FakePowerSource({ component: 'cpu', powerW: 30 })], gpu: [], ram: [] },
@@ -24,6 +25,7 @@ describe('remote estimates inside wrapped handlers (tracker.wrap)', () => {
       native: false,
       forceCarbonIntensityGPerKWh: 300,
       projectName: 'llm-integration',
+      attribution,
     });
     tracker.on('warning', () => {});
     const llm: LlmCallRecord[] = [];
