@@ -3,6 +3,8 @@
 // platform loads, nothing happens; else it tries `node-gyp rebuild` in native/; if that fails it
 // prints one line saying wattprint will use estimates, and how to fix it, and exits 0.
 // `WATTPRINT_BUILD_FROM_SOURCE=1 npm rebuild wattprint` compiles even when a prebuild loads.
+// The addon reads Linux interfaces only (NVML's Linux library, powercap, /dev/cpu/N/msr): on other
+// systems there is nothing to build and the script exits at once (binding.gyp builds nothing there).
 'use strict';
 const { spawnSync } = require('node:child_process');
 const { writeFileSync } = require('node:fs');
@@ -20,6 +22,7 @@ function loadedPath() {
 }
 
 function main() {
+  if (process.platform !== 'linux') return;
   const flag = String(process.env.WATTPRINT_NATIVE || '').toLowerCase();
   if (flag === '0' || flag === 'false' || flag === 'off') return;
   const fromSource = process.env.WATTPRINT_BUILD_FROM_SOURCE === '1' || process.env.npm_config_build_from_source === 'true';

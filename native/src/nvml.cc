@@ -2,14 +2,19 @@
 // function is resolved with dlsym, and each call is a thin wrapper that either returns the
 // value or throws an Error whose `code` comes from the one status table below. Policy
 // (selection, counter vs power integration, attribution) lives in TypeScript.
+#include "glibc-compat.h"
 #include "nvml.h"
 
 #include <dlfcn.h>
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <vector>
+
+#include "errors.h"
 
 namespace {
 
@@ -111,13 +116,34 @@ struct Api {
   nvmlReturn_t (*getDriverVersion)(char*, unsigned int);
 };
 
-// Process-wide state shared by every Node environment (main thread and workers); NVML itself
-// reference-counts nvmlInit/nvmlShutdown, and so do we, to know when another library may be loaded.
-std::mutex g_mutex;
+// Process-wide state shared by every Node environment (main thread and worker threads, which may
+// load the addon and call it concurrently). NVML itself reference-counts nvmlInit/nvmlShutdown, and
+// so do we, to know when another library may be loaded. g_lib, g_libPath and g_api change only
+// under the exclusive lock while g_initCount is 0; every call into NVML holds the shared lock, so a
+// worker's shutdown can never swap the library under another thread's call.
+std::shared_mutex g_mutex;
 void* g_lib = nullptr;
 std::string g_libPath;
 Api g_api = {};
-int g_initCount = 0;
+std::atomic<int> g_initCount{0};
+
+// Per-environment state: the nvmlInit calls this environment has not balanced yet. When the
+// environment goes away (a worker ends, the main thread exits) its cleanup releases them, so a
+// worker that never called nvmlShutdown does not pin NVML for the rest of the process.
+struct EnvState {
+  int inits = 0;
+};
+
+void ReleaseEnv(Napi::Env, EnvState* state);
+
+EnvState* StateOf(Napi::Env env) {
+  EnvState* state = env.GetInstanceData<EnvState>();
+  if (state == nullptr) {
+    state = new EnvState();
+    env.SetInstanceData<EnvState, ReleaseEnv>(state);
+  }
+  return state;
+}
 
 void* Sym(void* lib, const char* name, const char* fallback = nullptr) {
   void* p = dlsym(lib, name);
@@ -131,8 +157,7 @@ void Bind(F& slot, void* lib, const char* name, const char* fallback = nullptr) 
 }
 
 Napi::Value Throw(Napi::Env env, const char* code, const std::string& message, int nvmlReturn) {
-  Napi::Error err = Napi::Error::New(env, message);
-  err.Value().Set("code", Napi::String::New(env, code));
+  Napi::Error err = CodedError(env, code, message);
   if (nvmlReturn >= 0) err.Value().Set("nvmlReturn", Napi::Number::New(env, nvmlReturn));
   err.ThrowAsJavaScriptException();
   return env.Undefined();
@@ -196,6 +221,15 @@ std::string Load(const std::string& path, int* code) {
   return "";
 }
 
+void ReleaseEnv(Napi::Env, EnvState* state) {
+  std::unique_lock<std::shared_mutex> lock(g_mutex);
+  for (; state->inits > 0 && g_initCount > 0; state->inits--) {
+    g_initCount--;
+    g_api.shutdown();
+  }
+  delete state;
+}
+
 bool ArgIndex(const Napi::CallbackInfo& info, unsigned int* index) {
   if (info.Length() < 1 || !info[0].IsNumber()) {
     Throw(info.Env(), "NVML_ERROR_INVALID_ARGUMENT", "expected a device index (number)", NVML_ERROR_INVALID_ARGUMENT);
@@ -233,7 +267,8 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   } else if (info.Length() > 0 && !info[0].IsUndefined() && !info[0].IsNull()) {
     return Throw(env, "NVML_ERROR_INVALID_ARGUMENT", "nvmlInit: libraryPath must be a string", NVML_ERROR_INVALID_ARGUMENT);
   }
-  std::lock_guard<std::mutex> lock(g_mutex);
+  EnvState* state = StateOf(env);
+  std::unique_lock<std::shared_mutex> lock(g_mutex);
   if (g_initCount > 0) {
     if (!path.empty() && path != g_libPath) {
       return Throw(env, "NVML_ERROR_IN_USE",
@@ -251,13 +286,16 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   nvmlReturn_t ret = g_api.init();
   if (ret != NVML_SUCCESS) return ThrowStatus(env, "nvmlInit_v2", ret);
   g_initCount++;
+  state->inits++;
   return Napi::String::New(env, g_libPath);
 }
 
-/* nvmlShutdown(): balances one successful nvmlInit; a no-op when NVML is not initialised. */
+/* nvmlShutdown(): balances one successful nvmlInit of this environment; a no-op when it has none. */
 Napi::Value Shutdown(const Napi::CallbackInfo& info) {
-  std::lock_guard<std::mutex> lock(g_mutex);
-  if (g_initCount == 0) return info.Env().Undefined();
+  EnvState* state = StateOf(info.Env());
+  std::unique_lock<std::shared_mutex> lock(g_mutex);
+  if (state->inits == 0 || g_initCount == 0) return info.Env().Undefined();
+  state->inits--;
   g_initCount--;
   nvmlReturn_t ret = g_api.shutdown();
   if (ret != NVML_SUCCESS) return ThrowStatus(info.Env(), "nvmlShutdown", ret);
@@ -266,6 +304,7 @@ Napi::Value Shutdown(const Napi::CallbackInfo& info) {
 
 /* nvmlDeviceGetCount(): number of GPUs NVML sees (all of them, whatever CUDA_VISIBLE_DEVICES says). */
 Napi::Value GetCount(const Napi::CallbackInfo& info) {
+  std::shared_lock<std::shared_mutex> lock(g_mutex);
   if (g_initCount == 0) return ThrowStatus(info.Env(), "nvmlDeviceGetCount_v2", NVML_ERROR_UNINITIALIZED);
   unsigned int count = 0;
   nvmlReturn_t ret = g_api.getCount(&count);
@@ -275,6 +314,7 @@ Napi::Value GetCount(const Napi::CallbackInfo& info) {
 
 /* nvmlSystemGetDriverVersion(): e.g. "550.54.15". */
 Napi::Value GetDriverVersion(const Napi::CallbackInfo& info) {
+  std::shared_lock<std::shared_mutex> lock(g_mutex);
   const char* fn = "nvmlSystemGetDriverVersion";
   if (g_initCount == 0) return ThrowStatus(info.Env(), fn, NVML_ERROR_UNINITIALIZED);
   if (g_api.getDriverVersion == nullptr) return ThrowNotSupported(info.Env(), fn);
@@ -286,6 +326,7 @@ Napi::Value GetDriverVersion(const Napi::CallbackInfo& info) {
 
 /* nvmlDeviceGetName(index): marketing name, e.g. "NVIDIA H200". */
 Napi::Value GetName(const Napi::CallbackInfo& info) {
+  std::shared_lock<std::shared_mutex> lock(g_mutex);
   const char* fn = "nvmlDeviceGetName";
   nvmlDevice_t device;
   if (!Handle(info, fn, &device)) return info.Env().Undefined();
@@ -297,6 +338,7 @@ Napi::Value GetName(const Napi::CallbackInfo& info) {
 
 /* nvmlDeviceGetUuid(index): "GPU-xxxxxxxx-xxxx-...". */
 Napi::Value GetUuid(const Napi::CallbackInfo& info) {
+  std::shared_lock<std::shared_mutex> lock(g_mutex);
   const char* fn = "nvmlDeviceGetUUID";
   nvmlDevice_t device;
   if (!Handle(info, fn, &device)) return info.Env().Undefined();
@@ -308,6 +350,7 @@ Napi::Value GetUuid(const Napi::CallbackInfo& info) {
 
 /* nvmlDeviceGetArchitecture(index): NVML_DEVICE_ARCH_* (5 Volta ... 9 Hopper, 10 Blackwell). */
 Napi::Value GetArchitecture(const Napi::CallbackInfo& info) {
+  std::shared_lock<std::shared_mutex> lock(g_mutex);
   const char* fn = "nvmlDeviceGetArchitecture";
   nvmlDevice_t device;
   if (!Handle(info, fn, &device)) return info.Env().Undefined();
@@ -320,6 +363,7 @@ Napi::Value GetArchitecture(const Napi::CallbackInfo& info) {
 
 /* nvmlDeviceGetTotalEnergyConsumption(index): mJ since the driver loaded, as a BigInt (exact). */
 Napi::Value GetTotalEnergy(const Napi::CallbackInfo& info) {
+  std::shared_lock<std::shared_mutex> lock(g_mutex);
   const char* fn = "nvmlDeviceGetTotalEnergyConsumption";
   nvmlDevice_t device;
   if (!Handle(info, fn, &device)) return info.Env().Undefined();
@@ -332,6 +376,7 @@ Napi::Value GetTotalEnergy(const Napi::CallbackInfo& info) {
 
 /* nvmlDeviceGetPowerUsage(index): board power in mW (a ~1 s average on recent GPUs). */
 Napi::Value GetPowerUsage(const Napi::CallbackInfo& info) {
+  std::shared_lock<std::shared_mutex> lock(g_mutex);
   const char* fn = "nvmlDeviceGetPowerUsage";
   nvmlDevice_t device;
   if (!Handle(info, fn, &device)) return info.Env().Undefined();
@@ -344,6 +389,7 @@ Napi::Value GetPowerUsage(const Napi::CallbackInfo& info) {
 
 /* nvmlDeviceGetEnforcedPowerLimit(index): the power cap in force, mW. */
 Napi::Value GetEnforcedPowerLimit(const Napi::CallbackInfo& info) {
+  std::shared_lock<std::shared_mutex> lock(g_mutex);
   const char* fn = "nvmlDeviceGetEnforcedPowerLimit";
   nvmlDevice_t device;
   if (!Handle(info, fn, &device)) return info.Env().Undefined();
@@ -356,6 +402,7 @@ Napi::Value GetEnforcedPowerLimit(const Napi::CallbackInfo& info) {
 
 /* nvmlDeviceGetUtilizationRates(index): {gpu, memory} percent over NVML's last sample period. */
 Napi::Value GetUtilization(const Napi::CallbackInfo& info) {
+  std::shared_lock<std::shared_mutex> lock(g_mutex);
   const char* fn = "nvmlDeviceGetUtilizationRates";
   nvmlDevice_t device;
   if (!Handle(info, fn, &device)) return info.Env().Undefined();
@@ -372,6 +419,7 @@ Napi::Value GetUtilization(const Napi::CallbackInfo& info) {
 /* nvmlDeviceGetProcessUtilization(index, lastSeenTimeStampUs): samples newer than the timestamp,
    [{pid, smUtil, memUtil, timeStampUs}]; [] where NVML has none (NVML_ERROR_NOT_FOUND). */
 Napi::Value GetProcessUtilization(const Napi::CallbackInfo& info) {
+  std::shared_lock<std::shared_mutex> lock(g_mutex);
   const char* fn = "nvmlDeviceGetProcessUtilization";
   Napi::Env env = info.Env();
   nvmlDevice_t device;
@@ -418,6 +466,7 @@ Napi::Value GetProcessUtilization(const Napi::CallbackInfo& info) {
 /* nvmlDeviceResolveUuid(uuid): {index, mig} of the GPU that holds `uuid`; a MIG UUID maps to its
    parent GPU. Throws NVML_ERROR_NOT_FOUND for an unknown UUID. */
 Napi::Value ResolveUuid(const Napi::CallbackInfo& info) {
+  std::shared_lock<std::shared_mutex> lock(g_mutex);
   const char* fn = "nvmlDeviceGetHandleByUUID";
   Napi::Env env = info.Env();
   if (g_initCount == 0) return ThrowStatus(env, fn, NVML_ERROR_UNINITIALIZED);

@@ -1,6 +1,7 @@
 // Raw RAPL reads for src/sources/rapl.ts: the powercap zone walk, the per-sample energy_uj
 // reads, and MSR reads. No policy here: wraps, dedupe by domain name, units and attribution
 // are done in TypeScript so the fs fallback reader shares them.
+#include "glibc-compat.h"
 #include "rapl.h"
 
 #include <dirent.h>
@@ -9,13 +10,14 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdint>
 #include <set>
 #include <string>
 #include <vector>
+
+#include "errors.h"
 
 namespace {
 
@@ -90,9 +92,13 @@ bool IsZoneName(const char* n) {
   return digit;
 }
 
+// open(O_DIRECTORY) rather than stat(): stat is a GLIBC_2.33 symbol, too new for the prebuilds.
 bool IsDir(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  int fd;
+  do fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); while (fd < 0 && errno == EINTR);
+  if (fd < 0) return false;
+  close(fd);
+  return true;
 }
 
 struct Walk {
@@ -171,8 +177,7 @@ void AddZone(Walk& w, const std::string& dir, const std::string& id) {
 Napi::Value ReadZones(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) {
-    Napi::TypeError::New(env, "raplReadZones(powercapRoot: string)").ThrowAsJavaScriptException();
-    return env.Undefined();
+    return ThrowInvalidArg(env, "raplReadZones(powercapRoot: string)");
   }
   std::string root = info[0].As<Napi::String>().Utf8Value();
   Walk w{env, Napi::Array::New(env), {}, 0};
@@ -188,8 +193,7 @@ Napi::Value ReadZones(const Napi::CallbackInfo& info) {
 Napi::Value ReadFiles(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsArray()) {
-    Napi::TypeError::New(env, "raplReadFiles(paths: string[])").ThrowAsJavaScriptException();
-    return env.Undefined();
+    return ThrowInvalidArg(env, "raplReadFiles(paths: string[])");
   }
   Napi::Array paths = info[0].As<Napi::Array>();
   uint32_t n = paths.Length();
@@ -209,30 +213,40 @@ Napi::Value ReadFiles(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// msrRead(devRoot: string, cpu: number, reg: number): bigint | string (errno code)
+// Throws the errno of a failed system call the way Node's fs does: code, errno, syscall, path.
+Napi::Value ThrowErrno(Napi::Env env, int err, const char* syscall, const std::string& path) {
+  const char* code = ErrnoCode(err);
+  Napi::Error e = CodedError(env, code, std::string(code) + ": " + strerror(err) + ", " + syscall + " '" + path + "'");
+  e.Value().Set("errno", Napi::Number::New(env, -err));
+  e.Value().Set("syscall", Napi::String::New(env, syscall));
+  e.Value().Set("path", Napi::String::New(env, path));
+  e.ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+// msrRead(devRoot: string, cpu: number, reg: number): bigint; throws {code: 'EACCES'|'ENOENT'|'EIO'...}
 Napi::Value MsrRead(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 3 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsNumber()) {
-    Napi::TypeError::New(env, "msrRead(devRoot: string, cpu: number, reg: number)").ThrowAsJavaScriptException();
-    return env.Undefined();
+    return ThrowInvalidArg(env, "msrRead(devRoot: string, cpu: number, reg: number)");
   }
   std::string root = info[0].As<Napi::String>().Utf8Value();
   int64_t cpu = info[1].As<Napi::Number>().Int64Value();
   double regD = info[2].As<Napi::Number>().DoubleValue();
   if (cpu < 0 || regD < 0 || regD > 4294967295.0) {
-    Napi::RangeError::New(env, "msrRead: cpu and reg must be non-negative, reg < 2^32").ThrowAsJavaScriptException();
+    CodedError(env, "ERR_OUT_OF_RANGE", "msrRead: cpu and reg must be non-negative, reg < 2^32").ThrowAsJavaScriptException();
     return env.Undefined();
   }
   std::string path = root + "/cpu/" + std::to_string(cpu) + "/msr";
   int fd;
   do fd = open(path.c_str(), O_RDONLY | O_CLOEXEC); while (fd < 0 && errno == EINTR);
-  if (fd < 0) return Napi::String::New(env, ErrnoCode(errno));
+  if (fd < 0) return ThrowErrno(env, errno, "open", path);
   uint64_t value = 0;
   ssize_t r;
   do r = pread(fd, &value, sizeof value, static_cast<off_t>(static_cast<uint64_t>(regD))); while (r < 0 && errno == EINTR);
   int err = r < 0 ? errno : (r != sizeof value ? EIO : 0);
   close(fd);
-  if (err) return Napi::String::New(env, ErrnoCode(err));
+  if (err) return ThrowErrno(env, err, "pread", path);
   return Napi::BigInt::New(env, value);
 }
 

@@ -3,17 +3,9 @@ import { readCpuInfo, type CpuInfo } from '../system/cpuinfo.js';
 import { readSystemCpuTimes, type CpuTimes } from '../system/procstat.js';
 import { processTreeCpuS } from '../system/proctree.js';
 import type { DeviceInfo, EnergyReading, PowerSource, ProbeResult, SourceContext } from '../types.js';
-import table from './data/cpu-tdp.json' with { type: 'json' };
+import { lookupCpuTdp, type CpuTdpMatch } from './cpu-tdp-table.js';
 
-/** A row of CodeCarbon's CPU table that a model name matched. */
-export interface CpuTdpMatch {
-  /** The table row's name, e.g. `'Intel Xeon Gold 6248'`. */
-  name: string;
-  /** The row's TDP in watts (per chip). */
-  tdpW: number;
-  /** Which rule matched: case-insensitive equality, equality after normalising, or a unique token-set match. */
-  match: 'exact' | 'normalized' | 'token-set';
-}
+export { lookupCpuTdp, type CpuTdpMatch } from './cpu-tdp-table.js';
 
 /** TDP assumed per logical thread when the model is not in the table (CodeCarbon `DEFAULT_POWER_PER_CORE`). */
 export const DEFAULT_W_PER_THREAD = 4;
@@ -21,93 +13,6 @@ export const DEFAULT_W_PER_THREAD = 4;
 export const IDLE_SHARE = 0.1;
 /** Load assumed when no CPU times can be read (CodeCarbon's constant mode, 50 % of TDP). */
 const CONSTANT_LOAD_SHARE = 0.5;
-
-interface Index {
-  rows: readonly (readonly [string, number])[];
-  byLower: Map<string, number>;
-  tokens: string[][];
-  postings: Map<string, number[]>;
-}
-
-let index: Index | undefined;
-
-function getIndex(): Index {
-  if (index) return index;
-  const rows = table.rows as unknown as (readonly [string, number])[];
-  const byLower = new Map<string, number>();
-  const postings = new Map<string, number[]>();
-  const tokens = rows.map(([name], i) => {
-    // First row wins, as rapidfuzz extractOne keeps the first best score.
-    if (!byLower.has(name.toLowerCase())) byLower.set(name.toLowerCase(), i);
-    const set = tokenSet(name);
-    for (const t of set) {
-      const list = postings.get(t);
-      if (list) list.push(i);
-      else postings.set(t, [i]);
-    }
-    return set;
-  });
-  return (index = { rows, byLower, tokens, postings });
-}
-
-/** rapidfuzz `utils.default_process` then whitespace split, deduplicated. */
-function tokenSet(s: string): string[] {
-  const processed = s.replace(/[^\p{L}\p{N}]/gu, ' ').toLowerCase().trim();
-  return processed === '' ? [] : [...new Set(processed.split(/\s+/))];
-}
-
-/** CodeCarbon's second pass: drop "(R)", cut at " CPU @ ", drop " CPU" and a trailing clock. */
-function normalise(model: string): string {
-  let m = model.replaceAll('(R)', '');
-  const at = m.indexOf(' CPU @ ');
-  if (at > 0) m = m.slice(0, at);
-  return m.replaceAll(' CPU', '').replace(/ @\s*\d+\.\d+GHz/g, '');
-}
-
-/**
- * Finds a CPU model in CodeCarbon's TDP table (4903 models), with CodeCarbon 3.x's rules:
- * 1. case-insensitive equality;
- * 2. equality after normalising (remove "(R)", cut at " CPU @ ", remove " CPU", remove " @ 2.50GHz");
- * 3. token-set match of the normalised name (rapidfuzz `token_set_ratio` = 100 with `default_process`:
- *    lower-case, punctuation to spaces; one token set contains the other), accepted only when exactly
- *    one row matches.
- *
- * @example
- * lookupCpuTdp('Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz')
- * // { name: 'Intel Xeon Gold 6248', tdpW: 150, match: 'normalized' }
- * @returns the matched row, or undefined when no rule finds exactly one row.
- */
-export function lookupCpuTdp(name: string): CpuTdpMatch | undefined {
-  if (typeof name !== 'string' || name.trim() === '') return undefined;
-  const idx = getIndex();
-  const row = (i: number, match: CpuTdpMatch['match']): CpuTdpMatch => ({
-    name: idx.rows[i]![0],
-    tdpW: idx.rows[i]![1],
-    match,
-  });
-  const exact = idx.byLower.get(name.toLowerCase());
-  if (exact !== undefined) return row(exact, 'exact');
-  const normalised = normalise(name);
-  const norm = idx.byLower.get(normalised.toLowerCase());
-  if (norm !== undefined) return row(norm, 'normalized');
-
-  const query = tokenSet(normalised);
-  if (query.length === 0) return undefined;
-  const q = new Set(query);
-  const candidates = new Set<number>();
-  for (const t of query) for (const i of idx.postings.get(t) ?? []) candidates.add(i);
-  let found: number | undefined;
-  for (const i of candidates) {
-    const r = idx.tokens[i]!;
-    const rowInQuery = r.every((t) => q.has(t));
-    const queryInRow = rowInQuery ? true : query.every((t) => r.includes(t));
-    if (rowInQuery || queryInRow) {
-      if (found !== undefined) return undefined;
-      found = i;
-    }
-  }
-  return found === undefined ? undefined : row(found, 'token-set');
-}
 
 /** The TDP the CPU estimate uses, and how it was decided (see {@link cpuTdp}). */
 export interface CpuTdpBasis {

@@ -27,7 +27,7 @@ const cache = new Map<string, NativeLoadResult>();
 /** The `fix` of a failed load. */
 export const NATIVE_FIX =
   'Without the native addon wattprint cannot read NVML, so GPU energy is not measured (RAPL still works through node:fs). ' +
-  'Prebuilt binaries ship for linux-x64 (glibc); elsewhere, install a C++ compiler, make and python3, then run ' +
+  'Prebuilt binaries ship for linux-x64 and linux-arm64 (glibc 2.17 or newer); elsewhere (musl), install a C++ compiler, make and python3, then run ' +
   '`npm rebuild wattprint` (offline, point npm_config_nodedir at the Node headers, e.g. /usr). ' +
   'Set WATTPRINT_NATIVE=0 or `native: false` to stop trying.';
 
@@ -45,6 +45,9 @@ export function loadNative(opts: LoadNativeOptions = {}): NativeLoadResult {
   if (opts.disabled === true || flag === '0' || flag === 'false' || flag === 'off') {
     const by = opts.disabled === true ? '`native: false`' : `WATTPRINT_NATIVE=${env.WATTPRINT_NATIVE}`;
     return { errors: [], disabled: true, fix: `The native addon is disabled by ${by}; remove it to measure NVML/RAPL.` };
+  }
+  if (process.platform !== 'linux') {
+    return { errors: [], fix: `The native addon is Linux-only (NVML, powercap, MSR); on ${process.platform} wattprint uses estimates.` };
   }
   const key = opts.path === undefined ? '' : resolve(opts.path);
   const cached = cache.get(key);

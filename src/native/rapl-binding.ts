@@ -25,7 +25,12 @@ export interface RawPowercapZone {
   readonly errorFile?: string;
 }
 
-/** Functions registered by native/src/rapl.cc on the addon's exports. */
+/**
+ * Functions registered by native/src/rapl.cc on the addon's exports. Like the NVML half, each
+ * throws only Errors with a string `code` (`ERR_INVALID_ARG_TYPE` for bad arguments, an errno name
+ * for a failed system call); `raplReadFiles` reports per-file failures in its result instead, so
+ * one unreadable counter does not hide the others.
+ */
 export interface RaplBinding {
   /**
    * Walks `<powercapRoot>/intel-rapl`, `<powercapRoot>/intel-rapl-mmio` and the flat class entries
@@ -39,7 +44,8 @@ export interface RaplBinding {
   raplReadFiles(paths: readonly string[]): number[];
   /**
    * Reads the 8-byte model-specific register `reg` of `cpu` through `<devRoot>/cpu/<cpu>/msr`
-   * (pread at offset `reg`). Returns the value, or the errno code (`EACCES`, `ENOENT`, `EIO`...).
+   * (pread at offset `reg`). Returns the value; a failed read throws as Node's fs does, an Error
+   * with `code` (`EACCES`, `ENOENT`, `EIO`...), `errno`, `syscall` and `path`.
    */
-  msrRead(devRoot: string, cpu: number, reg: number): bigint | string;
+  msrRead(devRoot: string, cpu: number, reg: number): bigint;
 }

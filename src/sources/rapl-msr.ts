@@ -25,7 +25,16 @@ export interface MsrReader {
 }
 
 export function nativeMsrReader(devRoot: string, binding: RaplBinding): MsrReader {
-  return { kind: 'native', read: (cpu, reg) => binding.msrRead(devRoot, cpu, reg) };
+  return {
+    kind: 'native',
+    read(cpu, reg) {
+      try {
+        return binding.msrRead(devRoot, cpu, reg);
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code ?? 'EIO';
+      }
+    },
+  };
 }
 
 /** pread of 8 bytes at offset `reg`, as the msr driver expects. */

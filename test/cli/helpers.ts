@@ -14,7 +14,7 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 let bundle: string | undefined;
 
-/** A temporary folder laid out like the installed package, with an empty `dist/` to bundle into. */
+/** A temporary folder laid out like the installed package, with a `dist/` (only its data) to bundle into. */
 export function tempPackageRoot(prefix: string): string {
   const root = mkdtempSync(join(tmpdir(), prefix));
   copyFileSync(join(ROOT, 'package.json'), join(root, 'package.json'));
@@ -22,7 +22,9 @@ export function tempPackageRoot(prefix: string): string {
     if (['package.json', 'dist', 'src', 'test', '.git'].includes(entry) || entry.startsWith('.')) continue;
     symlinkSync(join(ROOT, entry), join(root, entry));
   }
-  mkdirSync(join(root, 'dist'));
+  mkdirSync(join(root, 'dist', 'data'), { recursive: true });
+  // The CPU TDP index is read at run time from dist/data/, as in the package.
+  copyFileSync(join(ROOT, 'src', 'estimate', 'data', 'cpu-tdp.index.json'), join(root, 'dist', 'data', 'cpu-tdp.index.json'));
   return root;
 }
 

@@ -37,6 +37,18 @@ describe('loadNative', () => {
     expect(r.fix).toContain('npm rebuild wattprint');
   });
 
+  it('tries nothing off Linux: the addon is Linux-only', () => {
+    const addon = nativeAddon().path!;
+    const platform = Object.getOwnPropertyDescriptor(process, 'platform')!;
+    Object.defineProperty(process, 'platform', { value: 'darwin' });
+    try {
+      const r = loadNative({ path: addon, env: {} });
+      expect(r).toEqual({ errors: [], fix: expect.stringContaining('Linux-only') });
+    } finally {
+      Object.defineProperty(process, 'platform', platform);
+    }
+  });
+
   it('refuses a shared library that is not the wattprint addon', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wattprint-load-'));
     copyFileSync(fakeLibrary(), join(dir, 'other.node'));

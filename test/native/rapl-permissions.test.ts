@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build as esbuild } from 'esbuild';
@@ -65,10 +66,18 @@ console.log(JSON.stringify(out));
 `,
     );
     await esbuild({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: bundle, logLevel: 'silent' });
+    // `nobody` may not be able to enter the checkout (CI clones into a mode-700 mktemp folder):
+    // run a copy of the addon from a folder anyone can read.
+    const readable = mkdtempSync(join(tmpdir(), 'wattprint-addon-'));
+    chmodSync(readable, 0o755);
+    const addon = join(readable, 'wattprint.node');
+    copyFileSync(native.path!, addon);
+    chmodSync(addon, 0o755);
+    chmodSync(bundle, 0o644);
     const out = execFileSync(
       'setpriv',
-      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, bundle, sys.root, native.path!],
-      { encoding: 'utf8' },
+      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, bundle, sys.root, addon],
+      { encoding: 'utf8', cwd: readable },
     );
     const result = JSON.parse(out) as Record<'native' | 'fs', ProbeResult>;
     const file = join(sys.powercapRoot, 'intel-rapl', 'intel-rapl:0', 'energy_uj');
