@@ -1,5 +1,5 @@
 import { invalidOption } from '../errors.js';
-import { DATA_SNAPSHOT, HARDWARE, MIXES } from './data/ecologits.js';
+import { DATA_SNAPSHOT, HARDWARE, MIXES_JSON } from './data/ecologits.js';
 import { dataProvider, lookupLlmModel } from './models.js';
 import type { ElectricityMix, LlmCallInput, LlmEstimate, LlmModelInfo, ModelParameters, Range, RangeInput } from './types.js';
 
@@ -24,6 +24,18 @@ export const PROVIDER_DATA_CENTRES: Readonly<Record<string, ProviderDataCentre>>
 };
 /** For a provider without defaults (or none given): the world mix and OpenAI's (Azure's) PUE and WUE. */
 const FALLBACK_DATA_CENTRE: ProviderDataCentre = { zone: 'WOR', pue: 1.2, wueOnSiteLPerKWh: 0.569 };
+
+let mixes: Map<string, ElectricityMix> | undefined;
+/** The electricity mixes by zone, parsed at first use. */
+function mixTable(): Map<string, ElectricityMix> {
+  mixes ??= new Map(
+    (JSON.parse(MIXES_JSON) as Array<[string, number, number, number, number]>).map(([zone, gwpKgPerKWh, adpeKgSbPerKWh, peMJPerKWh, wueLPerKWh]) => [
+      zone,
+      { gwpKgPerKWh, adpeKgSbPerKWh, peMJPerKWh, wueLPerKWh },
+    ]),
+  );
+  return mixes;
+}
 
 const lo = (v: RangeInput) => (typeof v === 'number' ? v : v.min);
 const hi = (v: RangeInput) => (typeof v === 'number' ? v : v.max);
@@ -95,10 +107,11 @@ function evaluate(activeB: number, totalB: number, tokens: number, latencyS: num
 function resolveMix(input: LlmCallInput, dc: ProviderDataCentre, warnings: string[]): { zone: string; mix: ElectricityMix } {
   if (input.electricityMix) return { zone: input.zone ?? 'custom', mix: input.electricityMix };
   const zone = (input.zone ?? dc.zone).toUpperCase();
-  const mix = MIXES[zone];
+  const table = mixTable();
+  const mix = table.get(zone);
   if (mix) return { zone, mix };
-  warnings.push(`unknown electricity zone '${input.zone}': the world mix (WOR) is used; zones are ISO 3166-1 alpha-3 codes (${Object.keys(MIXES).length} known)`);
-  return { zone: 'WOR', mix: MIXES.WOR! };
+  warnings.push(`unknown electricity zone '${input.zone}': the world mix (WOR) is used; zones are ISO 3166-1 alpha-3 codes (${table.size} known)`);
+  return { zone: 'WOR', mix: table.get('WOR')! };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { editDistance } from '../edit-distance.js';
 import { WattprintError } from '../errors.js';
-import { ALIASES, MODELS } from './data/ecologits.js';
-import type { LlmModelInfo, ModelParameters, ModelRow, RangeInput } from './types.js';
+import { ALIASES_JSON, MODELS_JSON, WARNINGS } from './data/ecologits.js';
+import type { AliasRow, LlmModelInfo, ModelParameters, ModelRow, RangeInput } from './types.js';
 
 /** The names people and SDKs use for a provider, mapped to the data's. */
 const PROVIDER_NAMES: Readonly<Record<string, string>> = {
@@ -31,8 +31,8 @@ const key = (provider: string, name: string) => `${provider}\u0000${name}`;
 
 function table(): Map<string, LlmModelInfo> {
   if (index) return index;
-  index = new Map(MODELS.map((row) => [key(row[0], row[1]), toInfo(row)]));
-  for (const [provider, name, target] of ALIASES) {
+  index = new Map((JSON.parse(MODELS_JSON) as ModelRow[]).map((row) => [key(row[0], row[1]), toInfo(row)]));
+  for (const [provider, name, target] of JSON.parse(ALIASES_JSON) as AliasRow[]) {
     const row = index.get(key(provider, target));
     if (row) index.set(key(provider, name), row);
   }
@@ -51,7 +51,7 @@ function toInfo(row: ModelRow): LlmModelInfo {
     parameters,
     ...(tps != null ? { tps } : {}),
     ...(ttft != null ? { ttftS: ttft } : {}),
-    warnings: (row.length > 5 && row[5]) || [],
+    warnings: ((row.length > 5 && row[5]) || []).map((i) => WARNINGS[i] ?? `warning ${i}`),
   });
 }
 

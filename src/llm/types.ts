@@ -31,10 +31,10 @@ export interface ModelParameters {
   readonly total: RangeInput;
 }
 
-/** @internal One row of the generated model table: [provider, name, parameters, tps, ttft, warnings]. */
+/** @internal One row of the generated model table: [provider, name, parameters, tps, ttft, warnings (indices)]. */
 export type ModelRow =
   | readonly [string, string, RangeInput | { readonly total: RangeInput; readonly active: RangeInput }]
-  | readonly [string, string, RangeInput | { readonly total: RangeInput; readonly active: RangeInput }, number | null, number | null, (readonly string[])?];
+  | readonly [string, string, RangeInput | { readonly total: RangeInput; readonly active: RangeInput }, number | null, number | null, (readonly number[])?];
 
 /** @internal [provider, name, entry name]. */
 export type AliasRow = readonly [string, string, string];
