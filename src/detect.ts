@@ -1,7 +1,6 @@
 import { describeHardware, type HardwareInfo } from './hardware.js';
-import { intensityProviderFor, locationOf } from './intensity/for-options.js';
 import { resolveOptions, type EmissionsTrackerOptions } from './options.js';
-import { selectSources } from './sources/select.js';
+import { chooseSources, intensityFor } from './setup.js';
 import { COMPONENTS, type Component, type IntensityValue, type SourceKind, type WattprintWarning } from './types.js';
 
 /** One source considered for a component. */
@@ -43,7 +42,7 @@ export interface DetectResult {
  */
 export function detect(options: EmissionsTrackerOptions = {}): DetectResult {
   const opts = resolveOptions({ ...options, saveToFile: false, saveToJson: false, handleSignals: false });
-  const selection = selectSources(opts);
+  const selection = chooseSources(opts);
   const components = {} as Record<Component, { chosen?: DetectedSource; candidates: DetectedSource[] }>;
   for (const c of COMPONENTS) {
     const candidates = selection.candidates
@@ -71,7 +70,7 @@ export function detect(options: EmissionsTrackerOptions = {}): DetectResult {
   }
   for (const c of COMPONENTS) selection.sources[c]?.close?.();
   const native = selection.native;
-  const intensity = intensityProviderFor(opts).getIntensity(locationOf(opts), new Date());
+  const intensity = intensityFor(opts).getIntensity(undefined, new Date());
   return {
     hardware: describeHardware(opts.procfsRoot, selection.probes.gpu, selection.cpu),
     native: {

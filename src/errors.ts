@@ -23,7 +23,7 @@ export function describeOrigin(origin: OptionOrigin | undefined): string {
  * - `UNKNOWN_OPTION`: an option name is not recognised (the message suggests the right one).
  * - `UNTRUSTED_OPTION`: a project-local `.wattprint.json` sets an option it may not (library or
  *   root paths, output outside the working folder); see docs/api.md "Configuration files".
- * - `OUTPUT_DIR`: the output folder is missing or not writable.
+ * - `OUTPUT_DIR`: the output folder cannot be created, is not a folder, or is not writable.
  * - `CONFIG_FILE`: a config file exists but cannot be parsed.
  * - `STATE`: a method was called in the wrong lifecycle state (start twice, stopTask of an unknown task).
  * - `SOURCE_READ`: a power source failed while reading; the tracker keeps its last total.

@@ -49,8 +49,16 @@ export {
 export type { CsvReporterOptions, JsonReporterOptions, FileLockOptions, HeldLock } from './reporters/index.js';
 export { constantPowerSource } from './sources/constant.js';
 export type { ConstantPowerSource, ConstantPowerSourceOptions } from './sources/constant.js';
+export { defaultSources, sourceContext } from './setup.js';
+export type { SourceChains } from './sources/select.js';
+export { raplCpuSource, raplRamSource } from './sources/rapl.js';
+export type { RaplSource, RaplSourceOptions } from './sources/rapl.js';
+export { nvmlSource } from './sources/nvml.js';
+export type { NvmlSource, NvmlSourceOptions } from './sources/nvml.js';
+export { cpuTdpSource } from './sources/cpu-tdp.js';
+export { ramModelSource } from './sources/ram-dimm.js';
 export { loadNative } from './native/load.js';
-export type { NativeLoadResult } from './native/load.js';
+export type { NativeBinding, NativeLoadResult, NvmlBinding, NvmlError, NvmlProcessSample } from './native/load.js';
 export type { HardwareInfo } from './hardware.js';
 export type { Selection, Candidate } from './sources/select.js';
 export type {

@@ -95,8 +95,8 @@ export const OPTION_TABLE = {
   },
   outputDir: {
     kind: 'string', from: 'any', default: '.', check: nonEmpty,
-    doc: 'folder of the output files; must exist and be writable (from a project-local config file: inside the working folder)',
-    cli: { flags: '--output-dir <dir>', help: 'folder of the output files; must exist' },
+    doc: 'folder of the output files, created (with its parents) when missing; must be writable (from a project-local config file: inside the working folder)',
+    cli: { flags: '--output-dir <dir>', help: 'folder of the output files, created if missing' },
   },
   outputFile: {
     kind: 'string', from: 'any', default: 'emissions.csv', check: CHECK_OUTPUT_FILE,
@@ -204,9 +204,10 @@ export const OPTION_TABLE = {
     cli: { flags: '--force-carbon-intensity <g-per-kwh>', parse: 'number' },
   },
   native: {
+    // A binding object is also accepted, from the constructor only (see checkValue in options.ts).
     kind: ['boolean', 'string'], from: 'any', default: true,
     check: (v: boolean | string) => (typeof v === 'string' && v.trim() === '' ? 'expected true, false or the path of a .node file' : undefined),
-    doc: 'load the native addon (NVML, RAPL); `false` runs on estimates only; a string is the `.node` path (not from a project-local config file)',
+    doc: 'load the native addon (NVML, RAPL); `false` runs on estimates only; a string is the `.node` path (not from a project-local config file); an object (constructor only) is the binding itself, e.g. `FakeNvmlBinding` in tests',
     cli: { flags: '--no-native', help: 'do not load the native addon (no NVML/RAPL: estimates only)' },
   },
   nvmlLibraryPath: {
@@ -243,7 +244,7 @@ export const OPTION_TABLE = {
       }
       return undefined;
     },
-    doc: "`{ cpu?, gpu?, ram? }`: replace a component's fallback chain with your `PowerSource`s (first that probes ok wins; `[]` means not accounted)",
+    doc: "`{ cpu?, gpu?, ram? }`: replace a component's fallback chain with your `PowerSource`s (first that probes ok wins; `[]` means not accounted); extend one with `defaultSources()`",
   },
   intensityProvider: {
     kind: ['object', 'array'], from: 'constructor', defaultText: 'the offline data shipped with wattprint',

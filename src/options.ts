@@ -1,4 +1,4 @@
-import { accessSync, constants, readFileSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { WattprintError, invalidOption, type OptionOrigin } from './errors.js';
@@ -13,6 +13,7 @@ import type {
   TrackingMode,
 } from './types.js';
 import { editDistance } from './edit-distance.js';
+import type { NvmlBinding } from './native/binding.js';
 
 /**
  * Options of {@link EmissionsTracker}. They mirror CodeCarbon's in camelCase, with units in the
@@ -30,7 +31,7 @@ export interface EmissionsTrackerOptions {
   experimentName?: string;
   /** Seconds between samples while no call is in flight. Default 15. */
   measurePowerSecs?: number;
-  /** Folder for output files; must exist and be writable. Default `'.'`. */
+  /** Folder for output files, created (with its parents) when missing; must be writable. Default `'.'`. */
   outputDir?: string;
   /** CSV file name. Default `'emissions.csv'`. */
   outputFile?: string;
@@ -67,8 +68,12 @@ export interface EmissionsTrackerOptions {
   forceRamPowerW?: number;
   /** Grid intensity (gCO2eq/kWh) overriding every intensity source. */
   forceCarbonIntensityGPerKWh?: number;
-  /** Load the native addon (NVML, RAPL). `false` runs on estimates only. A string is an explicit `.node` path. Default true. */
-  native?: boolean | string;
+  /**
+   * Load the native addon (NVML, RAPL). `false` runs on estimates only. A string is an explicit
+   * `.node` path. An object (constructor only) is the binding itself: the addon you loaded, or
+   * `FakeNvmlBinding` from `wattprint/testing`. Default true.
+   */
+  native?: boolean | string | NvmlBinding;
   /** Path of the NVML library to dlopen. Default `'libnvidia-ml.so.1'`. */
   nvmlLibraryPath?: string;
   /** Roots of sysfs, procfs and devfs, for containers that mount the host's elsewhere. Defaults `/sys`, `/proc`, `/dev`. */
@@ -244,6 +249,12 @@ function typeOf(v: unknown): string {
 /** Validates one value against the table; returns it coerced, or throws naming option and origin. */
 function checkValue(name: OptionName, raw: unknown, origin: OptionOrigin): unknown {
   const def = optionDef(name);
+  // `native` also takes the binding object itself: code, so from the constructor only.
+  if (name === 'native' && origin.kind === 'constructor' && typeof raw === 'object' && raw !== null) {
+    if (typeof (raw as Partial<NvmlBinding>).nvmlInit !== 'function')
+      throw invalidOption(name, 'expected true, false, the path of a .node file, or a binding object with nvmlInit() (e.g. FakeNvmlBinding)', origin);
+    return raw;
+  }
   const c = coerce(def, raw);
   if ('problem' in c) throw invalidOption(name, c.problem, origin);
   const v = c.value;
@@ -404,13 +415,20 @@ export function resolveOptions(options: EmissionsTrackerOptions = {}, ctx: Resol
   return out;
 }
 
+/** The output folder must be a writable folder; a missing one is created (with its parents), as users expect. */
 function checkOutputDir(dir: string, origin: OptionOrigin): void {
   const fail = (reason: string) => invalidOption('outputDir', reason, origin, 'OUTPUT_DIR');
   let isDir = false;
   try {
     isDir = statSync(dir).isDirectory();
   } catch {
-    throw fail(`folder '${dir}' does not exist; create it or set outputDir to an existing folder`);
+    try {
+      mkdirSync(dir, { recursive: true });
+      isDir = true;
+    } catch (e) {
+      const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      throw fail(`folder '${dir}' does not exist and cannot be created (${why}); set outputDir to a writable folder`);
+    }
   }
   if (!isDir) throw fail(`'${dir}' is not a folder`);
   try {

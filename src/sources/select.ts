@@ -1,12 +1,6 @@
-import { cpuTdpSource } from '../estimate/cpu-tdp.js';
-import { ramModelSource } from '../estimate/ram.js';
-import { readCpuInfo, type CpuInfo } from '../system/cpuinfo.js';
-import { loadNative, type NativeLoadResult } from '../native/load.js';
-import type { ResolvedOptions } from '../options.js';
-import { COMPONENTS, type Component, type PowerSource, type ProbeResult, type SourceContext, type WattprintWarning } from '../types.js';
-import { constantPowerSource } from './constant.js';
-import { nvmlSource } from './nvml.js';
-import { raplCpuSource, raplRamSource } from './rapl.js';
+import type { CpuInfo } from '../system/cpuinfo.js';
+import type { NativeLoadResult } from '../native/binding.js';
+import { COMPONENTS, type Component, type PowerSource, type ProbeResult, type WattprintWarning } from '../types.js';
 
 /** One source considered for a component, and what its probe said. */
 export interface Candidate {
@@ -29,45 +23,11 @@ export interface Selection {
   readonly warnings: readonly WattprintWarning[];
 }
 
-/** Context the built-in sources receive, from resolved options. */
-export function sourceContext(opts: ResolvedOptions): SourceContext {
-  return {
-    sysfsRoot: opts.sysfsRoot,
-    procfsRoot: opts.procfsRoot,
-    devRoot: opts.devRoot,
-    trackingMode: opts.trackingMode,
-    pid: opts.pid,
-    nowMs: opts.clock,
-  };
-}
-
-/**
- * The fallback chains, in order of preference. Forced powers replace a chain; user-supplied
- * `sources` replace it too.
- */
-function chains(opts: ResolvedOptions, ctx: SourceContext, native: NativeLoadResult, cpuInfo: CpuInfo, onWarning: (w: WattprintWarning) => void) {
-  const user = opts.sources ?? {};
-  const cpu: PowerSource[] =
-    user.cpu ??
-    (opts.forceCpuPowerW !== undefined
-      ? [cpuTdpSource(ctx, { tdpW: opts.forceCpuPowerW, cpu: cpuInfo })]
-      : [raplCpuSource(ctx, native, { onWarning }), cpuTdpSource(ctx, { cpu: cpuInfo })]);
-  const gpu: PowerSource[] =
-    user.gpu ?? [nvmlSource(ctx, native, { gpuIds: opts.gpuIds, libraryPath: opts.nvmlLibraryPath, onWarning })];
-  const ram: PowerSource[] =
-    user.ram ??
-    (opts.forceRamPowerW !== undefined
-      ? [
-          constantPowerSource({
-            component: 'ram',
-            powerW: opts.forceRamPowerW,
-            id: 'ram-forced',
-            nowMs: ctx.nowMs,
-            boundaryNote: `forceRamPowerW = ${opts.forceRamPowerW} W`,
-          }),
-        ]
-      : [raplRamSource(ctx, native, { onWarning }), ramModelSource(ctx)]);
-  return { cpu, gpu, ram };
+/** Per component, the sources to try in order (the first whose probe succeeds is used). */
+export interface SourceChains {
+  cpu: PowerSource[];
+  gpu: PowerSource[];
+  ram: PowerSource[];
 }
 
 function safeProbe(source: PowerSource): ProbeResult {
@@ -83,11 +43,7 @@ function safeProbe(source: PowerSource): ProbeResult {
  * candidate is probed so that `detect()` can say why each unused source was not chosen. Never
  * throws; a component with no working source is simply not accounted (its boundary says `none`).
  */
-export function selectSources(opts: ResolvedOptions, onWarning: (w: WattprintWarning) => void = () => {}): Selection {
-  const ctx = sourceContext(opts);
-  const native = opts.native === false ? loadNative({ disabled: true }) : loadNative(typeof opts.native === 'string' ? { path: opts.native } : {});
-  const cpu = readCpuInfo(opts.procfsRoot);
-  const all = chains(opts, ctx, native, cpu, onWarning);
+export function selectSources(all: SourceChains, native: NativeLoadResult, cpu: CpuInfo): Selection {
   const sources: Record<Component, PowerSource | undefined> = { cpu: undefined, gpu: undefined, ram: undefined };
   const probes: Record<Component, ProbeResult | undefined> = { cpu: undefined, gpu: undefined, ram: undefined };
   const candidates: Candidate[] = [];

@@ -12,6 +12,9 @@
  * t.start(); clock.advance(3_600_000); const data = await t.stop(); // data.cpuEnergyKWh === 0.05
  */
 import { constantPowerSource, type ConstantPowerSource } from '../sources/constant.js';
+
+export { FakeNvmlBinding, FakeGpu } from './fake-nvml.js';
+export type { FakeGpuOptions, FakeNvmlOptions } from './fake-nvml.js';
 import type {
   Component,
   DeviceInfo,

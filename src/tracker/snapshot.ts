@@ -79,8 +79,6 @@ export interface SnapshotInput {
   /** Wall-clock ms of start (0 before start) and time covered by the samples. */
   readonly startedAtMs: number;
   readonly durationMs: number;
-  /** Length of the last sampling interval (0 before the first). */
-  readonly lastIntervalS: number;
   readonly ledgers: Readonly<Record<Component, ComponentLedger>>;
   readonly sources: Partial<Record<Component, PowerSource | undefined>>;
   readonly devices: Partial<Record<Component, readonly DeviceInfo[]>>;

@@ -100,6 +100,8 @@ describe('wattprint estimate', () => {
     [['--gpu', 'T4', '--hours', '1', '--pue', '0.9'], /^wattprint: invalid value for --pue: expected a PUE between 1 and 5/],
     [['--hours', '1'], /^wattprint: nothing to estimate/],
     [['--cpu', 'Imaginary CPU 9000', '--hours', '1'], /^wattprint: unknown CPU model 'Imaginary CPU 9000'.*--cpu-threads/],
+    // A 0 W table row counts as unknown, as in the tracker's TDP rule.
+    [['--cpu', 'Intel Quark Microcontroller D1000', '--hours', '1'], /^wattprint: unknown CPU model 'Intel Quark Microcontroller D1000'/],
     [['--gpu', 'T4', '--hours', '1', '--cloud', 'gcp'], /^wattprint: --cloud gcp needs --region/],
     [['--gpu', 'T4', '--hours', '1', '--cloud', 'ibm'], /^wattprint: option '--cloud <provider>' argument 'ibm' is invalid\. Allowed choices are gcp, aws, azure\.\n$/],
   ])('rejects %j with exit 2 and one line', async (args, message) => {

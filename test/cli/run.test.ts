@@ -161,7 +161,7 @@ describe('wattprint run: usage errors exit 2 with one line', () => {
     ['an out-of-range value (library validation, named by flag)', ['--pue', '0.5'], {}, /^wattprint: invalid value for --pue: expected a PUE between 1 and 5.*got 0\.5\n$/],
     ['a bad choice', ['--on-csv-write', 'sometimes'], {}, /^wattprint: option '--on-csv-write <mode>' argument 'sometimes' is invalid\. Allowed choices are append, update\.\n$/],
     ['an unknown country', ['--country-iso-code', 'XXX'], {}, /^wattprint: invalid value for --country-iso-code: unknown ISO 3166-1 alpha-3 code 'XXX'.*\n$/],
-    ['a missing output folder', ['--output-dir', '/nonexistent/wattprint'], {}, /^wattprint: invalid value for --output-dir: folder '\/nonexistent\/wattprint' does not exist.*\n$/],
+    ['an output folder that cannot be created', ['--output-dir', '/dev/null/wattprint'], {}, /^wattprint: invalid value for --output-dir: folder '\/dev\/null\/wattprint' does not exist and cannot be created \(ENOTDIR\).*\n$/],
     ['a bad environment value, named by variable', [], { WATTPRINT_PUE: '0.3' }, /^wattprint: .*`pue`.*got 0\.3 \(from the environment variable WATTPRINT_PUE\)\n$/],
     ['--machine with --tracking-mode process', ['--machine', '--tracking-mode', 'process'], {}, /^wattprint: --machine conflicts with --tracking-mode process\n$/],
   ];

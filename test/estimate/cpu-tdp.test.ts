@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WattprintError } from '../../src/errors.js';
-import { cpuTdpSource, lookupCpuTdp } from '../../src/estimate/cpu-tdp.js';
+import { lookupCpuTdp } from '../../src/estimate/cpu-tdp.js';
+import { cpuTdpSource } from '../../src/sources/cpu-tdp.js';
 import table from '../../src/estimate/data/cpu-tdp.json' with { type: 'json' };
 import type { CpuInfo } from '../../src/system/cpuinfo.js';
 import type { SourceContext, TrackingMode } from '../../src/types.js';

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { estimateDimmCount, ramModelSource, ramPowerW } from '../../src/estimate/ram.js';
+import { estimateDimmCount, ramPowerW } from '../../src/estimate/ram.js';
+import { ramModelSource } from '../../src/sources/ram-dimm.js';
 import type { SourceContext, TrackingMode } from '../../src/types.js';
 import { makeProcfs } from '../system/procfs-fixture.js';
 

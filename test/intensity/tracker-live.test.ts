@@ -112,7 +112,7 @@ describe('the tracker with a live provider', () => {
     const { dir, clock, tracker: t } = fileTracker({ geolocate: true, cloudMetadata: false });
     // The geolocation URL is not an option: the chain is rebuilt here with the local server injected.
     const chain = createIntensityChain(t.options, { geolocationUrl: geo.url, timeZone: 'Etc/UTC' });
-    Object.assign(t, { intensity: chain });
+    Object.assign((t as unknown as { sampler: object }).sampler, { intensity: chain });
     t.on('warning', () => {});
     t.start();
     await chain.settled();

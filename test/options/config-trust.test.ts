@@ -115,7 +115,9 @@ describe('errors carry origin and reason; the CLI reads those fields', () => {
     expect(errorOf(() => resolveOptions({ saveToFile: false }, c)).origin).toEqual({ kind: 'config-file', path: join(c.home, '.wattprint.json'), scope: 'home' });
     const ctor = errorOf(() => resolveOptions({ saveToFile: false, pue: 9 }, { ...c, home: c.cwd }));
     expect(ctor).toMatchObject({ option: 'pue', origin: { kind: 'constructor' }, reason: 'expected a PUE between 1 and 5 (1 = no facility overhead), got 9' });
-    const missing = errorOf(() => resolveOptions({}, { ...c, home: c.cwd, env: { WATTPRINT_OUTPUT_DIR: join(c.root, 'nope') } }));
+    // A folder that cannot be created (its parent is a file).
+    writeFileSync(join(c.root, 'a-file'), '');
+    const missing = errorOf(() => resolveOptions({}, { ...c, home: c.cwd, env: { WATTPRINT_OUTPUT_DIR: join(c.root, 'a-file', 'nope') } }));
     expect(missing).toMatchObject({ code: 'OUTPUT_DIR', option: 'outputDir', origin: { kind: 'env', variable: 'WATTPRINT_OUTPUT_DIR' } });
   });
 

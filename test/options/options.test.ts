@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -64,16 +64,21 @@ describe('option validation at construction', () => {
     expect(e.message).toMatch(pattern);
   });
 
-  it('rejects a missing or unwritable output folder with OUTPUT_DIR', () => {
+  it('creates a missing output folder, and rejects one that cannot be created or is a file with OUTPUT_DIR', () => {
     const c = ctx();
-    const e = errorOf(() => resolveOptions({ outputDir: join(c.cwd, 'nope') }, c));
-    expect(e.code).toBe('OUTPUT_DIR');
-    expect(e.message).toMatch(/does not exist/);
+    const nested = join(c.cwd, 'out', 'runs');
+    expect(resolveOptions({ outputDir: nested }, c).outputDir).toBe(nested);
+    expect(statSync(nested).isDirectory()).toBe(true);
     const file = join(c.cwd, 'file');
     writeFileSync(file, '');
+    const e = errorOf(() => resolveOptions({ outputDir: join(file, 'sub') }, c));
+    expect(e.code).toBe('OUTPUT_DIR');
+    expect(e.option).toBe('outputDir');
+    expect(e.message).toMatch(/does not exist and cannot be created \(ENOTDIR\)/);
     expect(errorOf(() => resolveOptions({ outputDir: file }, c)).message).toMatch(/not a folder/);
-    // Without file output the folder does not matter.
+    // Without file output the folder is neither checked nor created.
     expect(() => resolveOptions({ outputDir: join(c.cwd, 'nope'), saveToFile: false }, c)).not.toThrow();
+    expect(existsSync(join(c.cwd, 'nope'))).toBe(false);
   });
 
   it('throws from the EmissionsTracker constructor, not later', () => {

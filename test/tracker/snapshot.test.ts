@@ -64,6 +64,8 @@ describe('tracker.snapshot()', () => {
     expect(s.energyJ).toBe(0);
     expect(s.components.cpu).toEqual({ component: 'cpu', source: 'none', kind: 'none', scope: 'machine', energyJ: 0, powerW: 0, emissionsG: 0, devices: [] });
     expect(s.calls).toEqual([]);
+    // The run report before start reads the same (empty) totals instead of failing.
+    return tracker.report().then((r) => expect(r).toBeDefined());
   });
 
   it('gives energy before PUE, emissions after PUE × the intensity of each interval, and the last interval power', () => {
@@ -128,6 +130,18 @@ describe('tracker.snapshot()', () => {
     expect(s.running).toBe(false);
     expect(s.emissionsG).toBeCloseTo(data.emissionsKg * 1000, 12);
     expect(s.energyJ * 1.5).toBeCloseTo(data.energyConsumedKWh * J_PER_KWH, 6);
+  });
+
+  it('includes the interval\'s calls in a snapshot taken inside a measurement listener', () => {
+    const { clock, tracker } = setup();
+    let inside = -1;
+    // Registered before start(): the tracker still attributes the interval to calls before the event.
+    tracker.on('measurement', () => (inside = tracker.snapshot().calls.length));
+    tracker.start();
+    // A call ending a call-sampling interval (100 ms) after the last sample takes one, which attributes it.
+    tracker.wrap(() => clock.advance(100), { name: 'h' })();
+    expect(inside).toBe(1);
+    expect(tracker.snapshot().calls.map((c) => [c.name, c.ok])).toEqual([['h', 1]]);
   });
 
   it('reports power 0 for an interval whose read failed, and keeps the device totals', () => {
