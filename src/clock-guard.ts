@@ -1,5 +1,8 @@
 import type { WattprintWarning } from './types.js';
 
+/** The default `clock`: monotonic, finite, never guarded. */
+export const monotonicMs = (): number => performance.now();
+
 /**
  * Wraps the tracker clock so that a custom `clock` returning NaN, ±Infinity, throwing or going
  * backwards can neither freeze the totals nor yield zero or negative durations: at the first bad
@@ -7,6 +10,8 @@ import type { WattprintWarning } from './types.js';
  * on `performance.now()`, which is monotonic.
  */
 export function guardClock(clock: () => number, warn: (w: WattprintWarning) => void): () => number {
+  // The default clock needs no guard, and every wrapped call reads the clock twice.
+  if (clock === monotonicMs) return clock;
   let lastMs: number | undefined;
   let lastRealMs = 0;
   let replaced = false;

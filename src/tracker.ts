@@ -253,7 +253,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
    * whose async context it started, if any. The first call turns that call tracking on.
    */
   remoteCallScope(): (request: RemoteRequest) => void {
-    const inCall = this.calls.remoteScope();
+    const inCall = this.calls.llmContext().add;
     return (r) => {
       if (this.state !== 'running') return;
       this.remote.add(r);
@@ -263,7 +263,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
 
   /** The labels in force here (the enclosing `withLabels`), if any: `wattprint/llm` puts them on its records. */
   currentLabels(): Labels | undefined {
-    return this.calls.currentLabels();
+    return this.calls.llmContext().labels;
   }
 
   /** Aggregates over the wrapped calls so far (all names, or one). */

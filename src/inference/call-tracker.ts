@@ -15,7 +15,7 @@ import {
 import { BaselineMeter } from './baseline.js';
 import { CallState, DYNAMIC_BIT, STREAM_BIT, TOKEN_STREAM_BIT, TRUNCATED, type Site } from './call-state.js';
 import { PendingCalls, applyToInFlight, gatherLoad } from './pending.js';
-import { RemoteTotals, type RemoteRequest } from './remote.js';
+import { CallContext, type RemoteRequest } from './remote.js';
 import type { AttributionRule, CallHost, CallTrackerConfig, IntervalSample } from './seam.js';
 import { CallRecords, newEnding, type CallReportData, type Ending } from './records.js';
 export type { CallReportData } from './records.js';
@@ -54,11 +54,7 @@ export class CallTracker {
   private readonly totals = zeroTotals();
   private readonly records: CallRecords;
   private labelStore: AsyncLocalStorage<Labels> | undefined;
-  /**
-   * Rule 'time' only (rule 'work' knows the running call from its promise hooks): the call whose
-   * code is running, across awaits, once `remoteScope()` was first asked (it costs every promise).
-   */
-  private callStore: AsyncLocalStorage<CallState> | undefined;
+  private readonly context = new CallContext<CallState>();
   private lastCpu: NodeJS.CpuUsage | undefined;
   private floorSource: Record<Component, 'baseline' | 'model' | 'none'> = { cpu: 'none', gpu: 'none', ram: 'none' };
   private wallOffsetMs = 0;
@@ -93,7 +89,7 @@ export class CallTracker {
       },
       notRunning: () => this.notRunning(),
       begin: (site) => this.begin(site),
-      run: (c, fn) => (this.meter ? this.meter.run(c, fn) : this.callStore ? this.callStore.run(c, fn) : fn()),
+      run: (c, fn, self, args) => this.context.run(c, this.meter, fn, self, args),
       end: (c, outcome) => this.end(c, outcome),
       warn: (code, message) => this.warn(code, message),
     };
@@ -197,29 +193,9 @@ export class CallTracker {
     return this.labelStore.run(merged, fn);
   }
 
-  /**
-   * For `wattprint/llm`: where to add a remote request that starts now, the wrapped call in whose
-   * async context it runs, or undefined outside any. Rule 'work' reads it from the work meter; rule
-   * 'time' needs an AsyncLocalStorage, which the first call turns on.
-   * A request that ends after its call ended is not added to the call (it stays in the run's totals).
-   */
-  remoteScope(): ((r: RemoteRequest) => void) | undefined {
-    let c: CallState | undefined;
-    if (this.meter) c = this.meter.current();
-    else if (this.callStore) c = this.callStore.getStore();
-    else {
-      this.callStore = new AsyncLocalStorage<CallState>();
-      return undefined;
-    }
-    if (c === undefined) return undefined;
-    return (r) => {
-      if (!c.ended) (c.remote ??= new RemoteTotals()).add(r);
-    };
-  }
-
-  /** The labels in force here (set by the enclosing `withLabels`), if any. */
-  currentLabels(): Labels | undefined {
-    return this.labelStore?.getStore();
+  /** For `wattprint/llm`: the labels in force here, and where to add a request (the wrapped call running here). */
+  llmContext(): { labels: Labels | undefined; add: ((r: RemoteRequest) => void) | undefined } {
+    return { labels: this.labelStore?.getStore(), add: this.context.scope(this.meter) };
   }
 
   /** Statistics of all calls (with idle and unattributed energy) or of the calls named `name`. */

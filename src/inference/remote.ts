@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { RemoteEstimate } from '../types.js';
 
 /** What a remote request contributes: its output tokens and, when the model was known, its estimate. */
@@ -57,6 +58,37 @@ export class RemoteTotals {
       adpeKgSb: r('adpeKgSb'),
       peMJ: r('peMJ'),
       waterL: r('waterL'),
+    };
+  }
+}
+
+type Call = { readonly ended: boolean; remote: RemoteTotals | undefined };
+type Meter<C> = { run(c: C, fn: (this: unknown, ...a: unknown[]) => unknown, self: unknown, args: unknown[]): unknown; current(): C | undefined };
+
+/**
+ * Which wrapped call a remote request (`wattprint/llm`) belongs to: the work meter knows the call
+ * running (rule 'work'); without it (rule 'time'), an AsyncLocalStorage turned on at the first ask
+ * (it costs every promise something, so only once an LLM client is instrumented).
+ */
+export class CallContext<C extends Call> {
+  private store: AsyncLocalStorage<C> | undefined;
+
+  /** Runs a call's synchronous part under the meter, in the store once on, or plainly. */
+  run(c: C, meter: Meter<C> | undefined, fn: (this: unknown, ...a: unknown[]) => unknown, self: unknown, args: unknown[]): unknown {
+    if (meter) return meter.run(c, fn, self, args);
+    return this.store ? this.store.run(c, () => Reflect.apply(fn, self, args)) : Reflect.apply(fn, self, args);
+  }
+
+  /** Where to add a request starting now; a request that ends after its call ended stays in the run's totals only. */
+  scope(meter: Meter<C> | undefined): ((r: RemoteRequest) => void) | undefined {
+    if (!meter && !this.store) {
+      this.store = new AsyncLocalStorage<C>();
+      return undefined;
+    }
+    const c = meter ? meter.current() : this.store!.getStore();
+    if (c === undefined) return undefined;
+    return (r) => {
+      if (!c.ended) (c.remote ??= new RemoteTotals()).add(r);
     };
   }
 }

@@ -7,6 +7,8 @@ export interface WorkOwner {
 }
 
 
+const NO_ARGS: unknown[] = [];
+
 /** Timed reactions per second above which only a random 1/K of them are timed (K a power of 2). */
 const TIMED_PER_S = 20_000;
 const MAX_STRIDE = 64;
@@ -58,9 +60,13 @@ export class WorkMeter<O extends WorkOwner> {
     this.cur = this.timing = undefined;
   }
 
-  /** Runs `fn` (a call's synchronous part) as `owner`; the promises it creates belong to it. */
-  run<T>(owner: O, fn: () => T): T {
-    return this.as(owner, fn, this.sampled());
+  /**
+   * Calls `fn` on `self` with `args` (a call's synchronous part) as `owner`; the promises it
+   * creates belong to it. Takes the function and its arguments rather than a closure: one
+   * allocation less on every wrapped call.
+   */
+  run(owner: O, fn: (this: unknown, ...a: unknown[]) => unknown, self: unknown, args: unknown[]): unknown {
+    return this.as(owner, fn, self, args, this.sampled());
   }
 
   /** The owner whose code is running now (a synchronous part or a reaction of its promises), if any. */
@@ -70,7 +76,7 @@ export class WorkMeter<O extends WorkOwner> {
 
   /** Runs `fn` owned by nobody (the tracker's own sampling), not timed. */
   outside<T>(fn: () => T): T {
-    return this.as(undefined, fn, false);
+    return this.as(undefined, fn, undefined, NO_ARGS, false) as T;
   }
 
   /** Charges a reaction being timed up to now, so owners' `workMs` are current. */
@@ -106,7 +112,7 @@ export class WorkMeter<O extends WorkOwner> {
     return (x & (this.stride - 1)) === 0;
   }
 
-  private as<T>(owner: O | undefined, fn: () => T, timed: boolean): T {
+  private as(owner: O | undefined, fn: (this: unknown, ...a: unknown[]) => unknown, self: unknown, args: unknown[], timed: boolean): unknown {
     const prev = this.cur;
     const outer = this.timing;
     const outerWeight = this.weight;
@@ -116,7 +122,7 @@ export class WorkMeter<O extends WorkOwner> {
     this.cur = owner;
     this.timing = undefined;
     try {
-      return fn();
+      return Reflect.apply(fn, self, args);
     } finally {
       const t2 = clock ? this.nowMs() : 0;
       if (timed) owner!.workMs += this.stride * (t2 - t);

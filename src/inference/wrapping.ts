@@ -10,13 +10,13 @@ export interface CallLifecycle {
   readonly isRunning: boolean;
   notRunning(): void;
   begin(site: Site): CallState;
-  /** Runs the call's synchronous part with the call as the current async context. */
-  run<T>(c: CallState, fn: () => T): T;
+  /** Calls `fn` on `self` with `args` (the call's synchronous part) in the call's async context. */
+  run(c: CallState, fn: AnyFunction, self: unknown, args: unknown[]): unknown;
   end(c: CallState, outcome: number): void;
   warn(code: string, message: string): void;
 }
 
-type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
+export type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
 
 /** Validates `wrap()` options into the site shared by every call of the wrapped function. */
 export function newSite(options: WrapOptions): Site {
@@ -48,7 +48,7 @@ export function wrapFunction(fn: AnyFunction, site: Site, calls: CallLifecycle):
     const c = calls.begin(site);
     let result: unknown;
     try {
-      result = calls.run(c, () => fn.apply(this, args));
+      result = calls.run(c, fn, this, args);
     } catch (e) {
       calls.end(c, ERROR);
       throw e;

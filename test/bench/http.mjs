@@ -4,7 +4,10 @@
 // (keep-alive connections, one request in flight each), so drift on a shared machine hits every
 // mode alike. Per mode: requests/s and CPU time per request; at full load a CPU-bound server
 // serves 1 / (CPU per request) requests a second, the steadier of the two figures when other jobs
-// share the machine. Medians over the phases. Target: the default mode costs < 3 % of requests/s.
+// share the machine. Each wrapped phase is compared with the bare phases on either side of it;
+// the figures are the medians of those paired ratios. Target: the default mode costs < 3 % of requests/s.
+// Env: BENCH_HTTP_SECONDS (per server, default 30), BENCH_HTTP_MODES (a subset of bare,work,time;
+// keep bare, every ratio is against it).
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { dirname, join } from 'node:path';
@@ -61,18 +64,32 @@ await exited;
 
 // The first cycles warm up (JIT, connections).
 const phases = stderr.trim().split('\n').map((l) => JSON.parse(l)).slice(6).filter((p) => p.requests > 0);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+const cpuOf = (p) => p.cpuUs / p.requests;
+const rateOf = (p) => (p.requests * 1000) / p.ms;
 const per = (mode) => phases.filter((p) => p.mode === mode);
-const cpuPerReq = (mode) => median(per(mode).map((p) => p.cpuUs / p.requests));
-const rate = (mode) => median(per(mode).map((p) => (p.requests * 1000) / p.ms));
-const bareCpu = cpuPerReq('bare');
-const bareRate = rate('bare');
-for (const mode of ['bare', 'work', 'time']) {
+// Paired: each wrapped phase against the mean of the bare phases just before and after it, so
+// that the machine's drift (other jobs starting and stopping) cancels; the median of those ratios.
+const paired = (mode, f) => {
+  const ratios = [];
+  phases.forEach((p, i) => {
+    if (p.mode !== mode) return;
+    const before = phases.slice(0, i).reverse().find((q) => q.mode === 'bare');
+    const after = phases.slice(i + 1).find((q) => q.mode === 'bare');
+    if (before && after) ratios.push(f(p) / ((f(before) + f(after)) / 2));
+  });
+  return median(ratios);
+};
+const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
+for (const mode of (process.env.BENCH_HTTP_MODES ?? 'bare,work,time').split(',')) {
   const label = `${workload}, ${mode === 'bare' ? 'not wrapped' : `wrapped, attribution '${mode}'`}`;
-  const vs = mode === 'bare' ? '' : `: +${((cpuPerReq(mode) / bareCpu - 1) * 100).toFixed(1)} % CPU per request, ${((1 - rate(mode) / bareRate) * 100).toFixed(1)} % fewer requests/s`;
-  console.log(`http server, ${label}: ${cpuPerReq(mode).toFixed(1)} µs CPU/request, ${Math.round(rate(mode))} req/s (median of ${per(mode).length} phases)${vs}`);
+  const vs = mode === 'bare' ? '' : `: ${pct(paired(mode, cpuOf) - 1)} CPU per request, requests/s ratio ${paired(mode, rateOf).toFixed(3)}`;
+  console.log(`http server, ${label}: ${median(per(mode).map(cpuOf)).toFixed(1)} µs CPU/request, ${Math.round(median(per(mode).map(rateOf)))} req/s (median of ${per(mode).length} phases)${vs}`);
 }
-return cpuPerReq('work') / bareCpu - 1;
+return paired('work', cpuOf) - 1;
 }
 
 const chatCost = await bench('chat');

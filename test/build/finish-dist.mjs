@@ -8,35 +8,16 @@
 // - the bin dist/cli.js is a shebang line importing dist/cli.cjs.
 // - the CPU TDP index is regenerated when cpu-tdp.json changed and shipped once, in dist/data/.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildIndex } from '../../src/estimate/data/generate-index.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/**
- * The folder tsup just wrote: tsup passes nothing to onSuccess, so a `tsup -d <dir>` (a test's
- * private build) is found on the command line of the tsup process above this one (Linux /proc);
- * otherwise the configured dist/.
- */
-function outDir() {
-  let pid = process.ppid;
-  for (let depth = 0; depth < 4 && pid > 1; depth++) {
-    try {
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (argv.some((a) => /(^|\/)tsup(\.js)?$|tsup\/dist\/cli/.test(a))) {
-        const i = argv.findIndex((a) => a === '-d' || a === '--out-dir' || a === '--outDir');
-        return i >= 0 && argv[i + 1] ? resolve(readlinkSync(`/proc/${pid}/cwd`), argv[i + 1]) : join(root, 'dist');
-      }
-      pid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
-    } catch {
-      break;
-    }
-  }
-  return join(root, 'dist');
-}
-const dist = outDir();
+// tsup tells onSuccess nothing about where it wrote: a test that builds into a private folder
+// (`tsup -d <dir>`) names the same folder in WATTPRINT_DIST_DIR.
+const dist = process.env.WATTPRINT_DIST_DIR ? resolve(process.env.WATTPRINT_DIST_DIR) : join(root, 'dist');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 function writeIfChanged(file, text) {

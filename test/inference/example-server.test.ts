@@ -12,7 +12,8 @@ let root: string;
 // test neither needs nor races with the shared dist/ that other suites build and clean.
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'wattprint-example-'));
-  execFileSync('npx', ['tsup', '-d', join(root, 'dist'), '--no-dts'], { cwd: repo, stdio: 'pipe', timeout: 110_000 });
+  const dist = join(root, 'dist');
+  execFileSync('npx', ['tsup', '-d', dist, '--no-dts'], { cwd: repo, stdio: 'pipe', timeout: 110_000, env: { ...process.env, WATTPRINT_DIST_DIR: dist } });
   mkdirSync(join(root, 'examples'));
   mkdirSync(join(root, 'out'));
   copyFileSync(join(repo, 'examples/inference-server.mjs'), join(root, 'examples/inference-server.mjs'));
