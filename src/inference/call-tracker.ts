@@ -197,7 +197,6 @@ export class CallTracker {
   llmContext(): { labels: Labels | undefined; add: ((r: RemoteRequest) => void) | undefined } {
     return { labels: this.labelStore?.getStore(), add: this.context.scope(this.meter) };
   }
-
   /** Statistics of all calls (with idle and unattributed energy) or of the calls named `name`. */
   callStats(name?: string): CallStats {
     if (name !== undefined) return this.records.stats(name);
