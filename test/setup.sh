@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs beyond npm packages: Debian's Chromium for the HTML report test,
-# and make/g++/python3 for the native addon and the fake NVML library (present on most machines).
+# Installs what the test suite needs beyond npm packages, from Debian's packages: Chromium for the HTML
+# report test, make/g++/python3 for the native addon and the fake NVML library (present on most
+# machines), the arm64 cross toolchain and qemu-user for the arm64 prebuild, and Prometheus.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
