@@ -4,7 +4,7 @@ import { WattprintError, toError } from './errors.js';
 import { describeHardware, type HardwareInfo } from './hardware.js';
 import { onProcessEnd } from './exit-hooks.js';
 import { withGuardedClock } from './clock-guard.js';
-import { CallTracker, type Baseline, type CallRecord, type CallStats, type LabelValue, type WrapOptions } from './inference/index.js';
+import { CallTracker, type Baseline, type CallRecord, type CallStats, type LabelValue, type Labels, type WrapOptions } from './inference/index.js';
 import { buildRunReport, type WattprintReport } from './report/run-report.js';
 import { resolveOptions, type EmissionsTrackerOptions, type ResolvedOptions } from './options.js';
 import { chooseSources, intensityFor, reportersFor } from './setup.js';
@@ -14,6 +14,8 @@ import { buildBoundary, buildData, copyTotals, diffTotals, diffUtil, type Totals
 import { Sampler } from './tracker/sampler.js';
 import { buildSnapshot } from './tracker/snapshot.js';
 import type { Boundary, Component, EmissionsData, Measurement, TrackerSnapshot, WattprintWarning } from './types.js';
+import type { LlmCallRecord } from './llm/types.js';
+import { RemoteTotals, type RemoteRequest } from './inference/remote.js';
 
 /** Events of {@link EmissionsTracker}. 'error' and 'warning' never throw into your code. */
 export interface TrackerEvents {
@@ -25,6 +27,8 @@ export interface TrackerEvents {
   error: (e: WattprintError) => void;
   /** A wrapped call finished and its energy was attributed. */
   call: (record: CallRecord) => void;
+  /** A remote LLM API call ended (instrumented with `wattprint/llm`): tokens, latency and its estimated impacts. */
+  llm: (record: LlmCallRecord) => void;
 }
 
 type State = 'idle' | 'running' | 'stopped';
@@ -56,6 +60,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
   private readonly warnedCodes = new Set<string>();
   private removeExitHook?: () => void;
   private readonly calls: CallTracker;
+  private readonly remote = new RemoteTotals();
 
   /**
    * Validates every option (throws {@link WattprintError} naming the option) but touches no
@@ -242,6 +247,25 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     return this.calls.withLabels(labels, fn);
   }
 
+  /**
+   * For `wattprint/llm` (its `LlmEventTarget`): called as a remote LLM request starts; the returned
+   * function adds the request's estimate to the run's `remoteEstimate` and to the wrapped call in
+   * whose async context it started, if any. The first call turns that call tracking on.
+   */
+  remoteCallScope(): (request: RemoteRequest) => void {
+    const inCall = this.calls.llmContext().add;
+    return (r) => {
+      if (this.state !== 'running') return;
+      this.remote.add(r);
+      inCall?.(r);
+    };
+  }
+
+  /** The labels in force here (the enclosing `withLabels`), if any: `wattprint/llm` puts them on its records. */
+  currentLabels(): Labels | undefined {
+    return this.calls.llmContext().labels;
+  }
+
   /** Aggregates over the wrapped calls so far (all names, or one). */
   callStats(name?: string): CallStats {
     // Calls that ended since the last sample are attributed by a sample; take it so they count.
@@ -302,6 +326,8 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       totals,
       util,
       ...(taskName !== undefined ? { taskName } : {}),
+      // Remote LLM estimates are a run total: on cumulative rows only.
+      ...(taskName === undefined && this.remote.requests > 0 ? { remoteEstimate: this.remote.toJSON() } : {}),
     });
   }
 

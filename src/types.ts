@@ -293,6 +293,12 @@ export interface EmissionsData {
   readonly intensityFreshness?: IntensityFreshness;
   readonly intensityYear?: number;
   readonly boundary: Boundary;
+  /**
+   * Remote LLM API requests seen while running (`wattprint/llm`): ESTIMATED impacts at the
+   * providers' data centres, summed as ranges. Not included in any measured field above, nor in the
+   * CSV. Cumulative rows only; absent when there were none.
+   */
+  readonly remoteEstimate?: RemoteEstimate;
 }
 
 /** Why a reporter is called. */
@@ -415,4 +421,24 @@ export interface TrackerSnapshot {
   readonly intensity?: IntensityValue;
   /** One entry per wrapped handler name that has ended at least one call. */
   readonly calls: readonly CallsSnapshot[];
+}
+
+/**
+ * Estimated impacts of remote LLM API calls (instrumented with `wattprint/llm`), summed. Never
+ * measured, and never included in the measured energy or emissions beside it. Each impact is the
+ * sum of the requests' scenario ranges (mins added to mins, maxes to maxes); see docs/llm.md.
+ */
+export interface RemoteEstimate {
+  /** Requests summed. */
+  readonly requests: number;
+  /** Of them, requests without an estimate (unknown model): their impacts are missing from the sums. */
+  readonly unestimated: number;
+  readonly outputTokens: number;
+  /** Energy at the providers' data centres (PUE included), kWh. */
+  readonly energyKWh: { readonly min: number; readonly max: number };
+  /** kgCO2eq, electricity and hardware manufacturing. */
+  readonly gwpKg: { readonly min: number; readonly max: number };
+  readonly adpeKgSb: { readonly min: number; readonly max: number };
+  readonly peMJ: { readonly min: number; readonly max: number };
+  readonly waterL: { readonly min: number; readonly max: number };
 }

@@ -4,6 +4,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { VERSION } from '../version.js';
 import { detectCommand } from './detect.js';
 import { estimateCommand, formatGpuList, type EstimateFlags } from './estimate.js';
+import { estimateLlmCommand } from './estimate-llm.js';
 import { CliError, EXIT, exitCodeOf, oneLine } from './exit.js';
 import { processIO, type CliIO } from './io.js';
 import { monitorCommand, type MonitorFlags } from './monitor.js';
@@ -185,7 +186,7 @@ Examples:
 
   program
     .command('estimate')
-    .description('estimate a job from GPU/CPU power tables, like ML CO2 Impact and Green Algorithms')
+    .description('estimate a job from GPU/CPU power tables, like ML CO2 Impact and Green Algorithms, or a remote LLM API call (--llm)')
     .option('--gpu <model>', "GPU model, e.g. 'H100 SXM', 'A100-SXM4-80GB', 'RTX 4090', 'MI300X'")
     .addOption(new Option('--gpus <n>', 'number of GPUs (default 1)').argParser(positiveInt))
     .addOption(new Option('--hours <h>', 'duration of the job in hours').argParser(number))
@@ -197,6 +198,9 @@ Examples:
     .addOption(new Option('--cloud <provider>', 'cloud provider').choices(['gcp', 'aws', 'azure']))
     .addOption(new Option('--pue <p>', 'power usage effectiveness (default 1)').argParser(number))
     .addOption(new Option('--intensity <g-per-kwh>', 'grid intensity to use instead of the data').argParser(number))
+    .option('--llm <provider/model>', "a remote LLM API call instead of a job, e.g. 'openai/gpt-4o-mini' (EcoLogits method)")
+    .addOption(new Option('--output-tokens <n>', 'with --llm: tokens generated').argParser(number))
+    .addOption(new Option('--latency <s>', 'with --llm: the request wall time in seconds (caps the generation time)').argParser(number))
     .option('--json', 'print the result as JSON')
     .option('--list-gpus', 'list the GPU table and exit')
     .addHelpText(
@@ -211,9 +215,18 @@ Examples:
   $ wattprint estimate --gpu 'H100 SXM' --gpus 8 --hours 72 --country USA --region california
   $ wattprint estimate --gpu A100-PCIE-40GB --hours 10 --cpu 'AMD EPYC 7763' --cloud gcp --region europe-west1 --pue 1.1
   $ wattprint estimate --gpu 'RTX 4090' --hours 3 --cpu-threads 16 --country FRA --json
-  $ wattprint estimate --list-gpus`,
+  $ wattprint estimate --list-gpus
+  $ wattprint estimate --llm openai/gpt-4o-mini --output-tokens 1000 --latency 10
+  $ wattprint estimate --llm mistral/mistral-large-2411 --output-tokens 400 --country FRA --json`,
     )
-    .action((opts: EstimateFlags & { listGpus?: boolean }) => {
+    .action((opts: EstimateFlags & { listGpus?: boolean; llm?: string; outputTokens?: number; latency?: number }) => {
+      if (opts.llm !== undefined) {
+        const job = (['gpu', 'gpus', 'hours', 'cpu', 'cpuThreads', 'cpuPowerW', 'region', 'cloud', 'intensity'] as const).filter((k) => opts[k] !== undefined);
+        if (job.length) throw new CliError(`--llm estimates one API call: ${job.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} do not apply (use --country and --pue for the data centre)`);
+        setExit(estimateLlmCommand({ ...opts, llm: opts.llm }, io));
+        return;
+      }
+      if (opts.outputTokens !== undefined || opts.latency !== undefined) throw new CliError('--output-tokens and --latency need --llm <provider/model>');
       if (opts.listGpus) {
         io.stdout.write(`${formatGpuList()}\n`);
         setExit(EXIT.OK);

@@ -11,6 +11,7 @@ import { WattprintError } from '../errors.js';
 import type { CallRecord } from '../inference/types.js';
 import { COMPONENTS, type Component } from '../types.js';
 import { checkBuckets, checkSource } from './checks.js';
+import { createLlmOtel, type LlmEventSource } from './llm.js';
 import { CALL_ENERGY_BUCKETS_J, deviceSeries, type DeviceSeries, type MetricsSource } from './source.js';
 
 export type { MetricsSource } from './source.js';
@@ -73,7 +74,10 @@ function callAttributes(r: CallRecord): Attributes {
  * - `wattprint.calls` (ObservableCounter) by `wattprint.call.name` and `wattprint.call.outcome`;
  * - `wattprint.call.energy` (Histogram, J) per wrapped call, with `wattprint.call.name`,
  *   `wattprint.call.outcome` and GenAI model attributes taken from the call's labels
- *   (`gen_ai.*` as given; `model`, `provider`, `operation` mapped to `gen_ai.request.model`, …).
+ *   (`gen_ai.*` as given; `model`, `provider`, `operation` mapped to `gen_ai.request.model`, …);
+ * - remote LLM API calls (`wattprint/llm`, the `'llm'` event): `wattprint.llm.requests`,
+ *   `wattprint.llm.tokens` and the estimates `wattprint.llm.estimated_energy` (J),
+ *   `…estimated_emissions` (g), `…estimated_water` (L), each with `wattprint.bound` min | max.
  *
  * @example
  * import { metrics } from '@opentelemetry/api';
@@ -125,12 +129,14 @@ export function otelMetrics(tracker: MetricsSource, meter: Meter, options: OtelM
     if (Number.isFinite(r.energyJ) && r.energyJ >= 0) callEnergy.record(r.energyJ, callAttributes(r));
   };
   tracker.on('call', onCall);
+  const offLlm = createLlmOtel(meter, tracker as unknown as LlmEventSource);
   let open = true;
   return {
     close() {
       if (!open) return;
       open = false;
       tracker.off('call', onCall);
+      offLlm();
       meter.removeBatchObservableCallback(observe, observables);
     },
   };

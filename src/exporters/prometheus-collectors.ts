@@ -8,6 +8,7 @@ import { WattprintError } from '../errors.js';
 import type { CallRecord } from '../inference/types.js';
 import { COMPONENTS, type TrackerSnapshot } from '../types.js';
 import { checkBuckets, checkSource, oncePerTick } from './checks.js';
+import { LLM_PROMETHEUS_NAMES, registerLlmPrometheus, type LlmEventSource } from './llm.js';
 import { CALL_ENERGY_BUCKETS_J, deviceSeries, type MetricsSource } from './source.js';
 
 export interface PrometheusMetricsOptions {
@@ -58,6 +59,7 @@ export function registerPrometheusMetrics(client: PromClient, tracker: MetricsSo
     'wattprint_calls_total',
     'wattprint_call_input_tokens_total',
     'wattprint_call_output_tokens_total',
+    ...LLM_PROMETHEUS_NAMES,
   ];
   const taken = names.filter((n) => registry.getSingleMetric(n) !== undefined);
   if (taken.length > 0)
@@ -169,6 +171,7 @@ export function registerPrometheusMetrics(client: PromClient, tracker: MetricsSo
     if (Number.isFinite(r.energyJ) && r.energyJ >= 0) callEnergy.observe({ name: r.name }, r.energyJ);
   };
   tracker.on('call', onCall);
+  const offLlm = registerLlmPrometheus(client, registry, tracker as unknown as LlmEventSource);
   let open = true;
   return {
     registry,
@@ -177,6 +180,7 @@ export function registerPrometheusMetrics(client: PromClient, tracker: MetricsSo
       if (!open) return;
       open = false;
       tracker.off('call', onCall);
+      offLlm();
       for (const n of names) registry.removeSingleMetric(n);
     },
   };

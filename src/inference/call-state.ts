@@ -1,3 +1,4 @@
+import type { RemoteTotals } from './remote.js';
 import type { StatsAccumulator } from './stats.js';
 import type { Accrued } from './attribution.js';
 import type { Labels, WrapOptions } from './types.js';
@@ -44,6 +45,8 @@ export class CallState implements WorkOwner {
   inputTokens = NaN;
   outputTokens = NaN;
   acc: Accrued | undefined = undefined;
+  /** Estimates of the remote LLM requests made inside the call (`wattprint/llm`). */
+  remote: RemoteTotals | undefined = undefined;
   constructor(
     readonly site: Site,
     readonly startMs: number,

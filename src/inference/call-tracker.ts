@@ -15,6 +15,7 @@ import {
 import { BaselineMeter } from './baseline.js';
 import { CallState, DYNAMIC_BIT, STREAM_BIT, TOKEN_STREAM_BIT, TRUNCATED, type Site } from './call-state.js';
 import { PendingCalls, applyToInFlight, gatherLoad } from './pending.js';
+import { CallContext, type RemoteRequest } from './remote.js';
 import type { AttributionRule, CallHost, CallTrackerConfig, IntervalSample } from './seam.js';
 import { CallRecords, newEnding, type CallReportData, type Ending } from './records.js';
 export type { CallReportData } from './records.js';
@@ -53,6 +54,7 @@ export class CallTracker {
   private readonly totals = zeroTotals();
   private readonly records: CallRecords;
   private labelStore: AsyncLocalStorage<Labels> | undefined;
+  private readonly context = new CallContext<CallState>();
   private lastCpu: NodeJS.CpuUsage | undefined;
   private floorSource: Record<Component, 'baseline' | 'model' | 'none'> = { cpu: 'none', gpu: 'none', ram: 'none' };
   private wallOffsetMs = 0;
@@ -87,7 +89,7 @@ export class CallTracker {
       },
       notRunning: () => this.notRunning(),
       begin: (site) => this.begin(site),
-      run: this.meter ? (c, fn, self, args) => this.meter!.run(c, fn, self, args) : (_c, fn, self, args) => Reflect.apply(fn, self, args),
+      run: (c, fn, self, args) => this.context.run(c, this.meter, fn, self, args),
       end: (c, outcome) => this.end(c, outcome),
       warn: (code, message) => this.warn(code, message),
     };
@@ -191,6 +193,10 @@ export class CallTracker {
     return this.labelStore.run(merged, fn);
   }
 
+  /** For `wattprint/llm`: the labels in force here, and where to add a request (the wrapped call running here). */
+  llmContext(): { labels: Labels | undefined; add: ((r: RemoteRequest) => void) | undefined } {
+    return { labels: this.labelStore?.getStore(), add: this.context.scope(this.meter) };
+  }
   /** Statistics of all calls (with idle and unattributed energy) or of the calls named `name`. */
   callStats(name?: string): CallStats {
     if (name !== undefined) return this.records.stats(name);
@@ -358,6 +364,7 @@ export class CallTracker {
         e.inputTokens = P.inputTokens[i]!;
         e.outputTokens = P.outputTokens[i]!;
         e.acc = acc;
+        e.remote = P.span[i]?.remote;
         this.finish(e);
       }
     } finally {
@@ -378,6 +385,7 @@ export class CallTracker {
     e.inputTokens = c.inputTokens;
     e.outputTokens = c.outputTokens;
     e.acc = acc;
+    e.remote = c.remote;
     return e;
   }
 

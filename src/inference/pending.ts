@@ -30,7 +30,7 @@ export class PendingCalls {
     if (i === this.cap) this.grow();
     this.site[i] = c.site;
     this.labels[i] = c.labels;
-    this.span[i] = c.acc === undefined ? undefined : c;
+    this.span[i] = c.acc === undefined && c.remote === undefined ? undefined : c;
     this.startMs[i] = c.startMs;
     this.endMs[i] = endMs;
     this.inputTokens[i] = c.inputTokens;

@@ -1,6 +1,7 @@
 import type { Component } from '../types.js';
 import type { Accrued, AttributionTotals } from './attribution.js';
 import { ABANDONED, DYNAMIC_BIT, ERROR, OUTCOMES, STREAM_BIT, TOKEN_STREAM_BIT, TRUNCATED, type Site } from './call-state.js';
+import type { RemoteTotals } from './remote.js';
 import type { AttributionRule } from './seam.js';
 import { StatsAccumulator, type FinishedCall } from './stats.js';
 import type { Baseline, CallRecord, CallStats, Labels } from './types.js';
@@ -38,11 +39,13 @@ export interface Ending {
   inputTokens: number;
   outputTokens: number;
   acc: Accrued;
+  /** Estimates of the call's remote LLM requests (`wattprint/llm`), if any. */
+  remote: RemoteTotals | undefined;
 }
 
 export function newEnding(): Ending {
   const acc: Accrued = { cpuJ: 0, gpuJ: 0, ramJ: 0, dynamicJ: 0, emissionsKg: 0, workMs: 0, dynamicOk: true };
-  return { site: undefined as unknown as Site, labels: undefined, startMs: 0, endMs: 0, outcome: 0, meta: 0, chunks: -1, inputTokens: NaN, outputTokens: NaN, acc };
+  return { site: undefined as unknown as Site, labels: undefined, startMs: 0, endMs: 0, outcome: 0, meta: 0, chunks: -1, inputTokens: NaN, outputTokens: NaN, acc, remote: undefined };
 }
 
 /** Turns ended calls into statistics (always) and `CallRecord`s (when wanted). */
@@ -63,6 +66,7 @@ export class CallRecords {
     error: false,
     truncated: false,
     abandoned: false,
+    remote: undefined,
   };
 
   /** Wall-clock ms minus tracker-clock ms, set at start. */
@@ -110,6 +114,7 @@ export class CallRecords {
     f.error = outcome === ERROR;
     f.truncated = outcome === TRUNCATED;
     f.abandoned = outcome === ABANDONED;
+    f.remote = e.remote;
     (site.stats ??= this.statsFor(site.name)).add(f);
     if (!wantRecord) return undefined;
     const work = this.rule === 'work';
@@ -141,6 +146,7 @@ export class CallRecords {
     r.outcome = OUTCOMES[outcome];
     r.stream = (e.meta & STREAM_BIT) !== 0;
     if (e.chunks >= 0) r.chunks = e.chunks;
+    if (e.remote) r.remoteEstimate = e.remote.toJSON();
     return r as unknown as CallRecord;
   }
 

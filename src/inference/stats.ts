@@ -1,4 +1,5 @@
 import { LogHistogram } from './histogram.js';
+import { RemoteTotals } from './remote.js';
 import type { CallStats } from './types.js';
 import { J_PER_KWH } from '../units.js';
 
@@ -20,6 +21,8 @@ export interface FinishedCall {
   error: boolean;
   truncated: boolean;
   abandoned: boolean;
+  /** Estimates of the call's remote LLM requests, if it made any. */
+  remote: RemoteTotals | undefined;
 }
 
 /** Running totals and quantile sketches of a set of calls, in constant memory. */
@@ -44,8 +47,11 @@ export class StatsAccumulator {
   outputTokenEnergyJ = 0;
   readonly energyHist = new LogHistogram();
   readonly durationHist = new LogHistogram();
+  /** Sum of the calls' remote LLM estimates, once one has some. */
+  remote: RemoteTotals | undefined = undefined;
 
   add(c: FinishedCall): void {
+    if (c.remote) (this.remote ??= new RemoteTotals()).merge(c.remote);
     this.count++;
     if (c.error) this.errors++;
     if (c.truncated) this.truncated++;
@@ -94,6 +100,7 @@ export class StatsAccumulator {
     this.outputTokenEnergyJ += other.outputTokenEnergyJ;
     this.energyHist.merge(other.energyHist);
     this.durationHist.merge(other.durationHist);
+    if (other.remote) (this.remote ??= new RemoteTotals()).merge(other.remote);
   }
 
   /** `extra`: fields of the all-calls statistics only (idle and unattributed energy). */
@@ -133,6 +140,7 @@ export class StatsAccumulator {
     });
     if (extra) Object.assign(stats, extra);
     for (const k of Object.keys(stats)) if (stats[k] === undefined) delete stats[k];
+    if (this.remote) stats.remoteEstimate = this.remote.toJSON();
     return stats as unknown as CallStats;
   }
 }

@@ -1,3 +1,5 @@
+import type { RemoteEstimate } from '../types.js';
+
 /** A label value attached to calls with `withLabels`. */
 export type LabelValue = string | number | boolean;
 
@@ -119,6 +121,12 @@ export interface CallRecord {
   readonly stream: boolean;
   /** Chunks pulled from a stream result, where observed. */
   readonly chunks?: number;
+  /**
+   * Remote LLM API requests made inside the call (instrumented with `wattprint/llm`): their
+   * ESTIMATED impacts summed as scenario ranges. Not part of `energyJ`/`emissionsKg`, which are
+   * measured here; absent when the call made none.
+   */
+  readonly remoteEstimate?: RemoteEstimate;
 }
 
 /** Aggregates of calls, all of them or one name: `tracker.callStats(name?)`. */
@@ -169,6 +177,8 @@ export interface CallStats {
   /** All calls only, rule 'work': dynamic energy no call's work explains (see `AttributionTotals`). */
   readonly unattributedEnergyJ?: number;
   readonly unattributedEmissionsKg?: number;
+  /** Sum of the calls' `remoteEstimate`s (estimated remote LLM requests, apart from the measured energy); absent when none made any. */
+  readonly remoteEstimate?: RemoteEstimate;
 }
 
 /** The idle baseline measured after start with `baseline: { durationMs }`. */

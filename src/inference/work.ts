@@ -69,6 +69,11 @@ export class WorkMeter<O extends WorkOwner> {
     return this.as(owner, fn, self, args, this.sampled());
   }
 
+  /** The owner whose code is running now (a synchronous part or a reaction of its promises), if any. */
+  current(): O | undefined {
+    return this.cur;
+  }
+
   /** Runs `fn` owned by nobody (the tracker's own sampling), not timed. */
   outside<T>(fn: () => T): T {
     return this.as(undefined, fn, undefined, NO_ARGS, false) as T;

@@ -153,5 +153,9 @@ export function toJsonRecord(d: EmissionsData, ctx?: ReportContext): JsonRecord 
   rec.intensity_year = d.intensityYear ?? null;
   if (d.ramInUseGB !== undefined) rec.ram_in_use_gb = finiteNumber(d, { name: 'ram_in_use_gb', kind: 'number', field: 'ramInUseGB' });
   rec.boundary = d.boundary;
+  // Estimated remote LLM requests (wattprint/llm), kept apart from the measured columns above.
+  const r = d.remoteEstimate;
+  if (r !== undefined)
+    rec.remote_llm_estimate = { requests: r.requests, unestimated: r.unestimated, output_tokens: r.outputTokens, energy_kwh: r.energyKWh, emissions_kg: r.gwpKg, adpe_kgsbeq: r.adpeKgSb, pe_mj: r.peMJ, water_l: r.waterL };
   return rec;
 }

@@ -1,7 +1,7 @@
 import type { HardwareInfo } from '../hardware.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Selection } from '../sources/select.js';
-import type { Boundary, Component, ComponentBoundary, EmissionsData, IntensityValue, Location, PowerSource } from '../types.js';
+import type { Boundary, Component, ComponentBoundary, EmissionsData, IntensityValue, Location, PowerSource, RemoteEstimate } from '../types.js';
 import { countryName } from '../intensity/index.js';
 import { J_PER_KWH } from '../units.js';
 import { VERSION } from '../version.js';
@@ -99,6 +99,8 @@ export interface DataInput {
   readonly totals: Totals;
   readonly util: Util;
   readonly taskName?: string;
+  /** Estimated remote LLM requests of the run (`wattprint/llm`). */
+  readonly remoteEstimate?: RemoteEstimate;
 }
 
 /** A result row: the totals flattened to CodeCarbon's columns, with the run's context. */
@@ -157,5 +159,6 @@ export function buildData(x: DataInput): EmissionsData {
     ...(intensity.freshness ? { intensityFreshness: intensity.freshness } : {}),
     ...(intensity.year !== undefined ? { intensityYear: intensity.year } : {}),
     boundary: x.boundary,
+    ...(x.remoteEstimate !== undefined ? { remoteEstimate: x.remoteEstimate } : {}),
   };
 }
