@@ -81,7 +81,9 @@ describe("attribution 'work': CPU", () => {
     return host.records as [CallRecord, CallRecord];
   }
 
-  it('shares CPU energy above the floor 1:3 between calls of equal duration doing 1:3 work', async () => {
+  // Under the time rule the dynamic energy needs the 1 ms baseline, which a heavily loaded host can
+  // fail to measure before the calls start (seen once at load average 13): hence the retries.
+  it('shares CPU energy above the floor 1:3 between calls of equal duration doing 1:3 work', { retry: 2 }, async () => {
     const [a, b] = await oneToThree('work');
     expect(rel(a.durationS, b.durationS)).toBeLessThan(0.1); // equal duration (they interleave)
     expect(b.cpuWorkS! / a.cpuWorkS!).toBeGreaterThan(3 * 0.85);
