@@ -1,11 +1,10 @@
 import type { IntensityProvider, IntensityValue, Location } from '../types.js';
 import canada from './data/canada-energy-mix.json' with { type: 'json' };
 import perSource from './data/carbon-intensity-per-source.json' with { type: 'json' };
-import gcp from './data/gcp-impact.json' with { type: 'json' };
-import countries from './data/global-energy-mix.json' with { type: 'json' };
 import nordic from './data/nordic-emissions.json' with { type: 'json' };
 import usa from './data/usa-emissions.json' with { type: 'json' };
 import { cloudPlace } from './places.js';
+import { lazyTable } from './tables.js';
 
 /**
  * A grid intensity, plus a warning when a fallback was taken. `region` is written as CodeCarbon
@@ -25,8 +24,8 @@ interface CountryRow {
 interface GcpRow { countryName: string; countryIsoCode: string; state?: string; city: string; gPerKWh: number }
 type Mix = Record<string, number>;
 
-const COUNTRIES = countries.data as Record<string, CountryRow>;
-const GCP = gcp.data as Record<string, GcpRow>;
+const countriesTable = lazyTable<{ data: Record<string, CountryRow> }>('global-energy-mix.json');
+const gcpTable = lazyTable<{ updated: string; data: Record<string, GcpRow> }>('gcp-impact.json');
 const USA_LBS_PER_MWH = usa.data as Record<string, number>;
 const CANADA = canada.data as Record<string, Mix>;
 const NORDIC = nordic.data as Record<string, { emission_factor: number; year: number; description: string }>;
@@ -55,24 +54,24 @@ const SOURCE = {
   usa: 'US state emission rates via CodeCarbon usa_emissions.json (2016, energy-usage project)',
   canada: 'Canadian province generation mix via CodeCarbon (2023) × energy-usage fuel factors',
   nordic: (year: number) => `ENTSO-E historical averages via CodeCarbon nordic_emissions.json (${year})`,
-  gcp: `Google Cloud region carbon data via CodeCarbon (updated ${gcp.updated})`,
+  gcp: () => `Google Cloud region carbon data via CodeCarbon (updated ${gcpTable().updated})`,
   world: 'World average, IEA Global Energy & CO2 Status Report 2019, via CodeCarbon',
 };
 
 function gcpRow(region: string | undefined): GcpRow | undefined {
   if (!region) return undefined;
   const key = region.toLowerCase();
-  return GCP[GCP_ALIASES[key] ?? key];
+  return gcpTable().data[GCP_ALIASES[key] ?? key];
 }
 
 /** Whether `iso3` (ISO 3166-1 alpha-3, any case) is in the offline country data. */
 export function isKnownCountry(iso3: string): boolean {
-  return typeof iso3 === 'string' && Object.hasOwn(COUNTRIES, iso3.toUpperCase());
+  return typeof iso3 === 'string' && Object.hasOwn(countriesTable().data, iso3.toUpperCase());
 }
 
 /** The country's name in the data set, e.g. `countryName('DEU') === 'Germany'`. */
 export function countryName(iso3: string): string | undefined {
-  return isKnownCountry(iso3) ? COUNTRIES[iso3.toUpperCase()]!.country_name : undefined;
+  return isKnownCountry(iso3) ? countriesTable().data[iso3.toUpperCase()]!.country_name : undefined;
 }
 
 /** Whether `region` is a GCP region in the offline data (e.g. `'europe-west9'`). */
@@ -106,7 +105,7 @@ function worldAverage(warning: string, extra: Partial<IntensityValue> = {}): Gri
 
 /** CodeCarbon `_global_energy_mix_to_emissions_rate`: the given intensity, else the TWh mix × per-source table. */
 function countryIntensity(iso: string, region: string | undefined): GridIntensity {
-  const row = COUNTRIES[iso]!;
+  const row = countriesTable().data[iso]!;
   const where = { countryName: row.country_name, countryIsoCode: iso, ...(region ? { region: region.toLowerCase() } : {}) };
   if (row.carbon_intensity) {
     return { gPerKWh: row.carbon_intensity, source: SOURCE.owid(row.year), year: row.year, ...where };
@@ -189,7 +188,7 @@ export function gridIntensity(loc: Location): GridIntensity {
       // state cells read as NaN and are written as empty cells.
       return {
         gPerKWh: row.gPerKWh,
-        source: SOURCE.gcp,
+        source: SOURCE.gcp(),
         countryName: row.countryName,
         countryIsoCode: row.countryIsoCode,
         region: row.state ?? '',
@@ -248,7 +247,7 @@ export function offlineIntensityProvider(): IntensityProvider {
       let value = cache.get(key);
       if (value === undefined) {
         const v = gridIntensity(location);
-        const zone = v.source === SOURCE.gcp ? location.cloudRegion!.toLowerCase() : v.region ? zoneOfRegion(v.region) : v.countryIsoCode;
+        const zone = v.source === SOURCE.gcp() ? location.cloudRegion!.toLowerCase() : v.region ? zoneOfRegion(v.region) : v.countryIsoCode;
         cache.set(key, (value = { ...v, provider: 'offline', freshness: 'offline', ...(zone ? { zone } : {}) }));
       }
       return value;

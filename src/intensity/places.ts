@@ -1,5 +1,4 @@
-import cloud from './data/cloud-regions.json' with { type: 'json' };
-import tz from './data/timezones.json' with { type: 'json' };
+import { lazyTable } from './tables.js';
 
 /** Where a cloud region's servers draw their electricity. */
 export interface CloudPlace {
@@ -22,16 +21,15 @@ interface Row {
   lat: number;
   lon: number;
 }
-const CLOUD: Record<'aws' | 'azure', Record<string, Row>> = { aws: cloud.aws, azure: cloud.azure };
-const ALPHA3 = tz.countries as Record<string, string>;
-const ALPHA2 = Object.fromEntries(Object.entries(ALPHA3).map(([a2, a3]) => [a3, a2]));
-const ZONES = tz.zones as Record<string, string>;
+const cloudTable = lazyTable<Record<'aws' | 'azure', Record<string, Row>>>('cloud-regions.json');
+const tzTable = lazyTable<{ countries: Record<string, string>; zones: Record<string, string> }>('timezones.json');
+let alpha2Of: Record<string, string> | undefined;
 
 /** The AWS or Azure region's country, offline region and grid zone (see data/cloud-regions.json for sources). */
 export function cloudPlace(provider: string | undefined, region: string | undefined): CloudPlace | undefined {
   const p = provider?.toLowerCase();
   if ((p !== 'aws' && p !== 'azure') || !region) return undefined;
-  const row = CLOUD[p][region.toLowerCase()];
+  const row = cloudTable()[p][region.toLowerCase()];
   if (!row) return undefined;
   return {
     countryIsoCode: row.country,
@@ -50,12 +48,14 @@ export function isKnownCloudRegion(provider: string, region: string): boolean {
 
 /** ISO 3166-1 alpha-3 → alpha-2 (`'FRA'` → `'FR'`). */
 export function alpha2(iso3: string | undefined): string | undefined {
-  return iso3 ? ALPHA2[iso3.toUpperCase()] : undefined;
+  if (!iso3) return undefined;
+  alpha2Of ??= Object.fromEntries(Object.entries(tzTable().countries).map(([a2, a3]) => [a3, a2]));
+  return alpha2Of[iso3.toUpperCase()];
 }
 
 /** ISO 3166-1 alpha-2 → alpha-3 (`'FR'` → `'FRA'`). */
 export function alpha3(iso2: string | undefined): string | undefined {
-  return iso2 ? ALPHA3[iso2.toUpperCase()] : undefined;
+  return iso2 ? tzTable().countries[iso2.toUpperCase()] : undefined;
 }
 
 /**
@@ -64,8 +64,7 @@ export function alpha3(iso2: string | undefined): string | undefined {
  * for `UTC` and other zones without a country.
  */
 export function timeZoneCountry(timeZone: string | undefined): string | undefined {
-  return timeZone && Object.hasOwn(ZONES, timeZone) ? alpha3(ZONES[timeZone]) : undefined;
+  if (!timeZone) return undefined;
+  const zones = tzTable().zones;
+  return Object.hasOwn(zones, timeZone) ? alpha3(zones[timeZone]) : undefined;
 }
-
-/** The tz database version the time-zone table was generated from. */
-export const TZDATA_VERSION = tz.tzdataVersion;

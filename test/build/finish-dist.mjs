@@ -7,6 +7,7 @@
 //   the CJS entry exports must come through Node's cjs-module-lexer; a name it misses fails the build.
 // - the bin dist/cli.js is a shebang line importing dist/cli.cjs.
 // - the CPU TDP index is regenerated when cpu-tdp.json changed and shipped once, in dist/data/.
+// - the offline intensity tables that src/intensity/tables.ts reads on first use go to dist/data/.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -37,6 +38,10 @@ const index = join(dataDir, 'cpu-tdp.index.json');
 writeIfChanged(index, `${JSON.stringify(buildIndex(JSON.parse(readFileSync(join(dataDir, 'cpu-tdp.json'), 'utf8'))))}\n`);
 mkdirSync(join(dist, 'data'), { recursive: true });
 copyFileSync(index, join(dist, 'data', 'cpu-tdp.index.json'));
+for (const table of ['global-energy-mix', 'gcp-impact', 'cloud-regions', 'timezones']) {
+  const text = readFileSync(join(root, 'src', 'intensity', 'data', `${table}.json`), 'utf8');
+  writeFileSync(join(dist, 'data', `${table}.json`), `${JSON.stringify(JSON.parse(text))}\n`);
+}
 
 const entries = [];
 for (const [subpath, target] of Object.entries(pkg.exports)) {
