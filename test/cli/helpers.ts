@@ -25,6 +25,9 @@ export function tempPackageRoot(prefix: string): string {
   mkdirSync(join(root, 'dist', 'data'), { recursive: true });
   // The CPU TDP index is read at run time from dist/data/, as in the package.
   copyFileSync(join(ROOT, 'src', 'estimate', 'data', 'cpu-tdp.index.json'), join(root, 'dist', 'data', 'cpu-tdp.index.json'));
+  // So are the offline intensity tables (src/intensity/tables.ts); copying all of them is harmless.
+  const intensityData = join(ROOT, 'src', 'intensity', 'data');
+  for (const f of readdirSync(intensityData)) if (f.endsWith('.json')) copyFileSync(join(intensityData, f), join(root, 'dist', 'data', f));
   return root;
 }
 
