@@ -247,7 +247,7 @@ export function offlineIntensityProvider(): IntensityProvider {
       let value = cache.get(key);
       if (value === undefined) {
         const v = gridIntensity(location);
-        const zone = v.source === SOURCE.gcp() ? location.cloudRegion!.toLowerCase() : v.region ? zoneOfRegion(v.region) : v.countryIsoCode;
+        const zone = location.cloudProvider?.toLowerCase() === 'gcp' && v.source === SOURCE.gcp() ? location.cloudRegion!.toLowerCase() : v.region ? zoneOfRegion(v.region) : v.countryIsoCode;
         cache.set(key, (value = { ...v, provider: 'offline', freshness: 'offline', ...(zone ? { zone } : {}) }));
       }
       return value;
