@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
-import { ROOT, cleanEnv, tempPackageRoot } from '../cli/helpers.js';
+import { ROOT, cleanEnv, tempPackageRoot, type CliResult } from '../cli/helpers.js';
 
 let root: string | undefined;
 
@@ -30,12 +30,8 @@ export function libRoot(): string {
   return (root = dir);
 }
 
-export interface ChildResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+/** How a child ended: the CLI runner's result shape. */
+export type ChildResult = CliResult;
 
 /**
  * Writes `source` (an ES module that may import './index.js') next to the bundle and starts it
