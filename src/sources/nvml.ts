@@ -95,11 +95,18 @@ export function nvmlSource(ctx: SourceContext, native: NativeLoadResult, opts: N
   const powerIntervalMs = opts.powerSampleIntervalMs ?? 100;
   const processIntervalMs = opts.processSampleIntervalMs ?? 1000;
   const pidsOf = opts.pidsOf ?? (() => processTreePids(ctx.pid, ctx.procfsRoot));
-  // Scanning procfs costs milliseconds on a busy host: refresh the tree at most once a second.
-  let tree: { atMs: number; pids: ReadonlySet<number> } | undefined;
+  // Every pid seen in the tree since start(): NVML's samples are matched at the next read(), when a
+  // GPU job that has just exited is no longer in the tree (a command shorter than one interval
+  // would otherwise get none of its GPU energy). Scanning procfs costs milliseconds on a busy
+  // host, so the tree is walked at most once a second, from the background poll and from read().
+  const ownPids = new Set<number>();
+  let treeAtMs: number | undefined;
   const treePids = (nowMs: number): ReadonlySet<number> => {
-    if (tree === undefined || nowMs - tree.atMs >= TREE_REFRESH_MS || nowMs < tree.atMs) tree = { atMs: nowMs, pids: new Set(pidsOf()) };
-    return tree.pids;
+    if (treeAtMs === undefined || nowMs - treeAtMs >= TREE_REFRESH_MS || nowMs < treeAtMs) {
+      treeAtMs = nowMs;
+      for (const pid of pidsOf()) ownPids.add(pid);
+    }
+    return ownPids;
   };
   const warn = (code: string, message: string): void => opts.onWarning?.({ code, message, component: 'gpu' });
   const glitch = glitchWarner(warn);
@@ -242,6 +249,7 @@ export function nvmlSource(ctx: SourceContext, native: NativeLoadResult, opts: N
     const now = ctx.nowMs();
     try {
       for (const m of plan.meters) if (m.mode === 'power') m.sample(now);
+      if (plan.shares.size > 0) treePids(now);
       for (const s of plan.shares.values()) s.poll();
     } catch {
       // A timer callback must never throw; failures surface at the next read().
@@ -287,7 +295,8 @@ export function nvmlSource(ctx: SourceContext, native: NativeLoadResult, opts: N
       if (!probe.ok) throw new WattprintError(probe.code ?? 'NOT_PRESENT', `nvml: ${probe.reason}`);
       const now = ctx.nowMs();
       attributedJ.clear();
-      tree = undefined;
+      ownPids.clear();
+      treeAtMs = undefined;
       for (const m of plan!.meters) {
         m.start(now);
         attributedJ.set(m.index, 0);

@@ -61,6 +61,30 @@ describe('nvmlSource in process mode', () => {
     expect(s.read().energyJ).toBeCloseTo(12 * ((50 + 10) / (50 + 0 + 10 + 60)), 12);
   });
 
+  it('keeps attributing to a process that left the tree before the read (a finished GPU job)', async () => {
+    // Found on a real H200: `wattprint run -- python job.py` reported 0 J of GPU in process mode,
+    // because the job had exited by the final read and its pid was matched against the tree then.
+    const gpus = new FakeGpus({ ...TWO_H200, count: 1 });
+    let tree = [1, 100];
+    let ticks = -1;
+    const { ctx } = fakeContext('process');
+    const s = nvmlSource({ ...ctx, nowMs: () => (++ticks) * 1000 }, nativeAddon(), {
+      libraryPath: fakeLibrary(),
+      env: {},
+      pidsOf: () => tree,
+      processSampleIntervalMs: 5,
+    });
+    open.push(s);
+    s.start();
+    gpus.set({ '0.procs': '100:80,200:20', '0.procs_ts': 20 });
+    const seen = ticks;
+    const deadline = Date.now() + 5000;
+    while (ticks < seen + 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    tree = [1]; // the job exited; pid 200 (another user's) never was ours
+    gpus.set({ '0.energy_mj': 1_010_000 });
+    expect(s.read().energyJ).toBeCloseTo(8, 12);
+  });
+
   it('attributes the whole device where NVML has no per-process data, and says so', () => {
     const gpus = new FakeGpus({ ...TWO_H200, '1.procs_error': 3, '0.procs': '100:100', '0.procs_ts': 1 });
     const { s } = source({ pidsOf: () => [100] });
