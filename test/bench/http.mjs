@@ -7,7 +7,8 @@
 // share the machine. Each wrapped phase is compared with the bare phases on either side of it;
 // the figures are the medians of those paired ratios. Target: the default mode costs < 3 % of requests/s.
 // Env: BENCH_HTTP_SECONDS (per server, default 30), BENCH_HTTP_MODES (a subset of bare,work,time;
-// keep bare, every ratio is against it).
+// keep bare, every ratio is against it), BENCH_HTTP_NODE_ARGS (flags for the server's node, e.g.
+// `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it).
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { dirname, join } from 'node:path';
@@ -26,7 +27,7 @@ const REQUESTS = {
 };
 
 async function bench(workload) {
-const child = spawn(process.execPath, [join(here, 'http-server.mjs'), String(PHASE_MS), workload], { stdio: ['ignore', 'pipe', 'pipe'] });
+const child = spawn(process.execPath, [...(process.env.BENCH_HTTP_NODE_ARGS ?? '').split(' ').filter(Boolean), join(here, 'http-server.mjs'), String(PHASE_MS), workload], { stdio: ['ignore', 'pipe', 'pipe'] });
 let stderr = '';
 child.stderr.on('data', (d) => (stderr += d));
 const port = await new Promise((resolve, reject) => {
