@@ -1,6 +1,6 @@
 import type { WattprintWarning } from './types.js';
 
-let perf: Performance | undefined;
+let perf: typeof performance | undefined;
 /**
  * The default `clock`: monotonic, finite, never guarded. Wrapped calls read it twice each: the
  * global `performance` is a lazy accessor in Node 20, and keeping the object saves ~70 ns a read
