@@ -4,7 +4,7 @@ let perf: typeof performance | undefined;
 /**
  * The default `clock`: monotonic, finite, never guarded. Wrapped calls read it twice each: the
  * global `performance` is a lazy accessor in Node 20, and keeping the object saves ~70 ns a read
- * on a loaded server (test/bench/http.mjs).
+ * (measured in process with the handler of test/bench/async-handler.mjs).
  */
 export const monotonicMs = (): number => (perf ??= performance).now();
 
