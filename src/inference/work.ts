@@ -13,7 +13,7 @@ const NO_ARGS: unknown[] = [];
 /**
  * Timed reactions per second above which only a random 1/K of them are timed (K a power of 2).
  * Each timed segment reads the clock twice (~0.1–0.2 µs each on a loaded server): 5,000 a second
- * cost ~0.1 % of a core, and still give each 250 ms interval ~1,250 timed segments to share by.
+ * cost 0.1–0.2 % of a core, and still give each 250 ms interval ~1,250 timed segments to share by.
  */
 const TIMED_PER_S = 5_000;
 const MAX_STRIDE = 256;
