@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
+import { nodeCrypto } from './builtins.js';
 import { WattprintError, toError } from './errors.js';
 import { describeHardware, type HardwareInfo } from './hardware.js';
 import { onProcessEnd } from './exit-hooks.js';
@@ -45,8 +45,7 @@ type State = 'idle' | 'running' | 'stopped';
 export class EmissionsTracker extends EventEmitter<TrackerEvents> {
   /** Options after defaults, environment variables and config files. */
   readonly options: ResolvedOptions;
-  /** Unique id of this run, written to every row. */
-  readonly runId: string = randomUUID();
+  private runIdValue?: string;
 
   private state: State = 'idle';
   private selection?: Selection;
@@ -99,6 +98,11 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       },
       this.options,
     );
+  }
+
+  /** Unique id of this run, written to every row (made on first read: node:crypto loads then). */
+  get runId(): string {
+    return (this.runIdValue ??= nodeCrypto().randomUUID());
   }
 
   /** Whether `start()` was called and `stop()` not yet. */

@@ -1,4 +1,4 @@
-import { promiseHooks } from 'node:v8';
+import { nodeV8 } from '../builtins.js';
 
 /** Something that accumulates main-thread time: a call in flight. */
 export interface WorkOwner {
@@ -51,6 +51,7 @@ export class WorkMeter<O extends WorkOwner> {
 
   enable(): void {
     if (this.enabled) return;
+    const { promiseHooks } = nodeV8();
     this.stops = [promiseHooks.onInit(this.init), promiseHooks.onBefore(this.before), promiseHooks.onAfter(this.after)] as Array<() => void>;
   }
 
