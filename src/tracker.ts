@@ -5,7 +5,8 @@ import { describeHardware, type HardwareInfo } from './hardware.js';
 import { onProcessEnd } from './exit-hooks.js';
 import { withGuardedClock } from './clock-guard.js';
 import { CallTracker, type Baseline, type CallRecord, type CallStats, type LabelValue, type Labels, type WrapOptions } from './inference/index.js';
-import { buildRunReport, type WattprintReport } from './report/run-report.js';
+import { reportModule } from './lazy/index.js';
+import type { WattprintReport } from './report/run-report.js';
 import { resolveOptions, type EmissionsTrackerOptions, type ResolvedOptions } from './options.js';
 import { chooseSources, intensityFor, reportersFor } from './setup.js';
 import type { Selection } from './sources/select.js';
@@ -285,7 +286,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
 
   /** The run report, built above both the tracker's results and the call tracker's data. */
   private runReport(): WattprintReport {
-    return buildRunReport({
+    return reportModule().buildRunReport({
       results: this.cumulativeData(),
       hardware: this.hardware(),
       boundary: this.boundary(),
