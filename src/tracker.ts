@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import { nodeCrypto } from './builtins.js';
+import { randomUuid } from './builtins.js';
 import { WattprintError, toError } from './errors.js';
 import { describeHardware, type HardwareInfo } from './hardware.js';
 import { onProcessEnd } from './exit-hooks.js';
@@ -101,9 +101,9 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     );
   }
 
-  /** Unique id of this run, written to every row (made on first read: node:crypto loads then). */
+  /** Unique id of this run, written to every row (made on first read). */
   get runId(): string {
-    return (this.runIdValue ??= nodeCrypto().randomUUID());
+    return (this.runIdValue ??= randomUuid());
   }
 
   /** Whether `start()` was called and `stop()` not yet. */

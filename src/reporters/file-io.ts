@@ -15,7 +15,7 @@ import {
   type Stats,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { nodeCrypto } from '../builtins.js';
+import { randomBytes } from '../builtins.js';
 import { WattprintError } from '../errors.js';
 import type { WattprintWarning } from '../types.js';
 
@@ -71,7 +71,7 @@ function openNoFollow(op: string, path: string, flags: number, mode?: number): n
 
 /** A sibling temp name that no other process or call can pick. */
 export function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${nodeCrypto().randomBytes(4).toString('hex')}.tmp`);
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
 function writeAll(fd: number, buf: Buffer): void {

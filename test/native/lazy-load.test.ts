@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { randomBytes, randomUuid } from '../../src/builtins.js';
 import { deferNative, loadNative } from '../../src/native/load.js';
 import type { NativeLoadResult } from '../../src/native/load.js';
 import { nvmlSource } from '../../src/sources/nvml.js';
@@ -114,6 +115,16 @@ describe('the addon loads on first need', () => {
     expect(loads()).toBe(1);
   });
 
+  it('run ids and lock tokens are version-4 UUIDs from the kernel CSPRNG, without node:crypto', () => {
+    const ids = Array.from({ length: 2000 }, randomUuid);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+    // Every hex digit outside the fixed version and variant bits takes many values.
+    const digits = new Set(ids.map((id) => id[0]));
+    expect(digits.size).toBe(16);
+    expect(randomBytes(32)).toHaveLength(32);
+  });
+
   it('deferNative hands over the load result unchanged on first read', () => {
     const real = loadNative({ disabled: true });
     const d = deferNative(() => real);
@@ -164,8 +175,8 @@ describe.each(['esm', 'cjs'] as const)('the built package (%s entry)', (kind) =>
     const none = { lazy: [], builtins: [] };
     expect(out.afterImport).toEqual(none);
     expect(out.afterStart).toEqual(none);
-    // The final data carry the run id, made at its first read: node:crypto (with node:stream) then.
-    expect(out.afterStop).toEqual({ lazy: [], builtins: ['crypto', 'stream'] });
+    // The final data carry the run id, made at its first read from /dev/urandom, not node:crypto.
+    expect(out.afterStop).toEqual(none);
     expect(out.runId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(out.reportIntervals).toBeGreaterThanOrEqual(2);
     expect(out.afterReport).toEqual(['lazy-report.cjs']);
