@@ -11,7 +11,8 @@
 // "index" (a bucket ends where the next offset begins, less the comma; the last ends before "]").
 //   keys    bucket hash(lower-case name) % KEY_BUCKETS: "name\ttdpW" per row, in table order (rules
 //           1 and 2: the first row whose lower-case name equals the key)
-//   tokens  bucket hash(token) % TOKEN_BUCKETS: "token\tpostings" (row ids in base 36, ascending)
+//   tokens  bucket hash(token) % TOKEN_BUCKETS: "token\tpostings", the row ids ascending, each
+//           POSTING_WIDTH base-36 digits, unseparated
 //   rows    one string, ROW_WIDTH base-36 digits per row: its keys bucket (2), its line there (2)
 //           and the size of its token set (1)
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 export const KEY_BUCKETS = 256;
 export const TOKEN_BUCKETS = 128;
 export const ROW_WIDTH = 5;
+export const POSTING_WIDTH = 3;
 
 /** FNV-1a over UTF-16 code units (as cpu-tdp-table.ts). */
 export function bucketOf(s, buckets) {
@@ -39,6 +41,12 @@ export function tokenSet(s) {
 
 const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
 
+function digits(n, width) {
+  const d = n.toString(36);
+  if (d.length > width) throw new Error(`${n} does not fit ${width} base-36 digits`);
+  return d.padStart(width, '0');
+}
+
 /** The index file's text. */
 export function buildIndex(table) {
   const rows = table.rows;
@@ -46,11 +54,6 @@ export function buildIndex(table) {
   const line = ([name, watts]) => `${name}\t${watts}\n`;
   const keys = Array.from({ length: KEY_BUCKETS }, () => []);
   const sets = rows.map(([name]) => tokenSet(name));
-  const digits = (n, width) => {
-    const d = n.toString(36);
-    if (d.length > width) throw new Error(`${n} does not fit ${width} base-36 digits`);
-    return d.padStart(width, '0');
-  };
   let rowInfo = '';
   rows.forEach((row, i) => {
     const b = bucketOf(row[0].toLowerCase(), KEY_BUCKETS);
@@ -60,7 +63,7 @@ export function buildIndex(table) {
   const postings = new Map();
   sets.forEach((set, row) => set.forEach((t) => (postings.has(t) ? postings.get(t).push(row) : postings.set(t, [row]))));
   const tokens = Array.from({ length: TOKEN_BUCKETS }, () => '');
-  for (const t of [...postings.keys()].sort(cmp)) tokens[bucketOf(t, TOKEN_BUCKETS)] += `${t}\t${postings.get(t).map((n) => n.toString(36)).join(',')}\n`;
+  for (const t of [...postings.keys()].sort(cmp)) tokens[bucketOf(t, TOKEN_BUCKETS)] += `${t}\t${postings.get(t).map((n) => digits(n, POSTING_WIDTH)).join('')}\n`;
 
   let text = `{"at":"0000000000","source":${JSON.stringify(table.source)}`;
   const bytes = () => Buffer.byteLength(text);
