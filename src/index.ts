@@ -27,20 +27,10 @@ export type {
   IntensityChainOptions,
   CloudPlace,
 } from './intensity/index.js';
-export {
-  csvReporter,
-  jsonReporter,
-  callbackReporter,
-  CSV_COLUMNS,
-  TASK_CSV_COLUMNS,
-  toCsvRow,
-  toJsonRecord,
-  readCsv,
-  parseCsv,
-  formatCsvLine,
-  withFileLock,
-  taskCsvPath,
-} from './reporters/index.js';
+export { CSV_COLUMNS, TASK_CSV_COLUMNS, toCsvRow, toJsonRecord } from './reporters/columns.js';
+export { callbackReporter } from './reporters/callback.js';
+// Loaded on first use (src/lazy/index.ts): not through the reporters/ barrel, which would load them.
+export { csvReporter, jsonReporter, readCsv, parseCsv, formatCsvLine, withFileLock, taskCsvPath } from './lazy/index.js';
 export type { CsvReporterOptions, JsonReporterOptions, FileLockOptions, HeldLock } from './reporters/index.js';
 export { constantPowerSource } from './sources/constant.js';
 export type { ConstantPowerSource, ConstantPowerSourceOptions } from './sources/constant.js';

@@ -6,7 +6,8 @@
 import { createIntensityChain, type IntensityChain, type IntensityChainContext } from './intensity/chain.js';
 import { deferNative, loadNative, type NativeBinding, type NativeLoadResult } from './native/load.js';
 import { resolveOptions, type EmissionsTrackerOptions, type ResolvedOptions } from './options.js';
-import { callbackReporter, csvReporter, jsonReporter } from './reporters/index.js';
+import { csvReporter, jsonReporter } from './lazy/index.js';
+import { callbackReporter } from './reporters/callback.js';
 import { constantPowerSource } from './sources/constant.js';
 import { cpuTdpSource } from './sources/cpu-tdp.js';
 import { nvmlSource } from './sources/nvml.js';

@@ -5,6 +5,7 @@ export interface LazyChunks {
   report: typeof import('../report/run-report.js');
   timeline: typeof import('../exporters/timeline.js');
   'live-intensity': typeof import('./live-intensity.js');
+  reporters: typeof import('./reporters.js');
 }
 
 // dist/lazy-<name>.cjs, beside the chunk this module is bundled into (every chunk sits in dist/).

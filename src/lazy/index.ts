@@ -14,6 +14,7 @@ function once<K extends keyof LazyChunks>(name: K): () => LazyChunks[K] {
 export const reportModule = once('report');
 const timelineModule = once('timeline');
 const liveModule = once('live-intensity');
+const reportersModule = once('reporters');
 
 // Public functions of those modules, with their signatures, loading the module at the first call.
 type Fn = (...args: unknown[]) => unknown;
@@ -30,3 +31,13 @@ export const electricityMapsProvider = forward(liveModule, 'electricityMapsProvi
 export const ukCarbonIntensityProvider = forward(liveModule, 'ukCarbonIntensityProvider');
 /** Live marginal grid intensity from WattTime (src/intensity/watttime.ts). */
 export const wattTimeProvider = forward(liveModule, 'wattTimeProvider');
+
+// The file reporters and CSV tools (src/reporters/; docs/api.md): at a tracker's construction when it
+// writes files, else at the first call.
+export const csvReporter = forward(reportersModule, 'csvReporter');
+export const jsonReporter = forward(reportersModule, 'jsonReporter');
+export const taskCsvPath = forward(reportersModule, 'taskCsvPath');
+export const readCsv = forward(reportersModule, 'readCsv');
+export const parseCsv = forward(reportersModule, 'parseCsv');
+export const formatCsvLine = forward(reportersModule, 'formatCsvLine');
+export const withFileLock = forward(reportersModule, 'withFileLock');

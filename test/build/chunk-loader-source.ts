@@ -3,9 +3,10 @@
 import * as timeline from '../../src/exporters/timeline.js';
 import type { LazyChunks } from '../../src/lazy/chunk-loader.js';
 import * as liveIntensity from '../../src/lazy/live-intensity.js';
+import * as reporters from '../../src/lazy/reporters.js';
 import * as report from '../../src/report/run-report.js';
 
-const chunks: LazyChunks = { report, timeline, 'live-intensity': liveIntensity };
+const chunks: LazyChunks = { report, timeline, 'live-intensity': liveIntensity, reporters };
 
 export function loadChunk<K extends keyof LazyChunks>(name: K): LazyChunks[K] {
   return chunks[name];

@@ -196,12 +196,20 @@ describe.each(['esm', 'cjs'] as const)('the built package (%s entry)', (kind) =>
        out.provider = p.id;
        out.afterProvider = lazy();
        out.http = builtins().includes('http') || builtins().includes('https');
-       await t.stop();`,
+       await t.stop();
+       const writer = new EmissionsTracker({ handleSignals: false, countryIsoCode: 'FRA', outputDir: DIR, sysfsRoot: DIR + '/sys', devRoot: DIR + '/dev' });
+       out.afterCsvTracker = lazy();
+       writer.start();
+       await writer.stop();
+       out.csvLines = require('node:fs').readFileSync(DIR + '/emissions.csv', 'utf8').trim().split('\\n').length;`,
     );
     expect(out.afterTimeline).toEqual(['lazy-timeline.cjs']);
     expect(out.lines).toBeGreaterThanOrEqual(1);
     expect(out.provider).toBe('electricity-maps');
     expect(out.afterProvider).toEqual(['lazy-live-intensity.cjs', 'lazy-timeline.cjs']);
     expect(out.http).toBe(false); // node:http(s) waits for the first request
+    // The default tracker writes a CSV: its reporter's chunk loads with it, and writes header + row.
+    expect(out.afterCsvTracker).toEqual(['lazy-live-intensity.cjs', 'lazy-reporters.cjs', 'lazy-timeline.cjs']);
+    expect(out.csvLines).toBe(2);
   });
 });
