@@ -28,7 +28,7 @@ interface IndexHead {
 // The same constants and hash as generate-index.mjs.
 const KEY_BUCKETS = 256;
 const TOKEN_BUCKETS = 128;
-const ROW_WIDTH = 5;
+const ROW_WIDTH = 4;
 const POSTING_WIDTH = 3;
 
 /** The base-36 digit at `s[i]` (lower-case, as Number.prototype.toString writes them). */
@@ -74,7 +74,7 @@ class IndexFile {
   /** Bucket `i` of a list of bucket offsets whose list ends at `listEnd` (the byte of its "]"). */
   bucket(offsets: readonly number[], i: number, listEnd: number): string[] {
     const end = i + 1 < offsets.length ? offsets[i + 1]! - 1 : listEnd;
-    return (JSON.parse(this.text(offsets[i]!, end)) as string).split('\n');
+    return (JSON.parse(this.text(offsets[i]!, end)) as string).split(';');
   }
   keyBucket(b: number): string[] {
     return this.bucket(this.head.keys, b, this.head.tokens[0]! - ',"tokens":['.length - 1);
@@ -104,14 +104,14 @@ function open(): IndexFile | undefined {
 }
 
 const toMatch = (line: string, match: CpuTdpMatch['match']): CpuTdpMatch => {
-  const tab = line.lastIndexOf('\t');
+  const tab = line.lastIndexOf('|');
   return { name: line.slice(0, tab), tdpW: Number(line.slice(tab + 1)), match };
 };
 
 /** The first row whose lower-case name is `key`. */
 function rowByKey(f: IndexFile, key: string, match: CpuTdpMatch['match']): CpuTdpMatch | undefined {
   for (const line of f.keyBucket(bucketOf(key, KEY_BUCKETS))) {
-    const tab = line.lastIndexOf('\t');
+    const tab = line.lastIndexOf('|');
     if (tab > 0 && line.slice(0, tab).toLowerCase() === key) return toMatch(line, match);
   }
   return undefined;
@@ -142,12 +142,12 @@ function rowByTokenSet(f: IndexFile, query: readonly string[]): CpuTdpMatch | un
   const lists: string[] = [];
   for (const token of query) {
     const b = bucketOf(token, TOKEN_BUCKETS);
-    const line = f.bucket(h.tokens, b, h.rows - ',"rows":'.length - 1).find((l) => l.slice(0, l.indexOf('\t')) === token);
-    if (line !== undefined) lists.push(line.slice(line.indexOf('\t') + 1));
+    const line = f.bucket(h.tokens, b, h.rows - ',"rows":'.length - 1).find((l) => l.slice(0, l.indexOf('|')) === token);
+    if (line !== undefined) lists.push(line.slice(line.indexOf('|') + 1));
   }
   if (lists.length === 0) return undefined;
   const allKnown = lists.length === query.length;
-  // Per row: keys bucket (2 digits), line there (2), token-set size (1); after the string's quote.
+  // Per row: keys bucket (2 digits), line there (1), token-set size (1); after the string's quote.
   const rows = f.text(h.rows + 1, h.end - 1);
   const hits = new Uint8Array(rows.length / ROW_WIDTH);
   const candidates: number[] = [];
@@ -160,14 +160,14 @@ function rowByTokenSet(f: IndexFile, query: readonly string[]): CpuTdpMatch | un
   let found: number | undefined;
   for (const row of candidates) {
     const n = hits[row]!;
-    if (n === digit36(rows, row * ROW_WIDTH + 4) || (allKnown && n === query.length)) {
+    if (n === digit36(rows, row * ROW_WIDTH + 3) || (allKnown && n === query.length)) {
       if (found !== undefined) return undefined;
       found = row;
     }
   }
   if (found === undefined) return undefined;
   const at = found * ROW_WIDTH;
-  return toMatch(f.keyBucket(parseInt(rows.slice(at, at + 2), 36))[parseInt(rows.slice(at + 2, at + 4), 36)]!, 'token-set');
+  return toMatch(f.keyBucket(digit36(rows, at) * 36 + digit36(rows, at + 1))[digit36(rows, at + 2)]!, 'token-set');
 }
 
 /**

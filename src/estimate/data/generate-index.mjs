@@ -7,13 +7,14 @@
 // Layout: one JSON object whose parts a lookup reads with positioned reads, a few KB in all:
 //   {"at":"<10-digit byte offset of "index">","source":...,"keys":[...],"tokens":[...],"rows":[...],
 //    "index":{"keys":[offsets],"tokens":[offsets],"rows":offset,"end":offset}}
-// Each bucket is one JSON string of "\n"-terminated lines, the byte offset of its literal in
+// Each bucket is one JSON string of ";"-terminated lines of "|"-separated fields (characters no row
+// name holds, and that JSON need not escape), the byte offset of its literal in
 // "index" (a bucket ends where the next offset begins, less the comma; the last ends before "]").
-//   keys    bucket hash(lower-case name) % KEY_BUCKETS: "name\ttdpW" per row, in table order (rules
+//   keys    bucket hash(lower-case name) % KEY_BUCKETS: "name|tdpW" per row, in table order (rules
 //           1 and 2: the first row whose lower-case name equals the key)
-//   tokens  bucket hash(token) % TOKEN_BUCKETS: "token\tpostings", the row ids ascending, each
+//   tokens  bucket hash(token) % TOKEN_BUCKETS: "token|postings", the row ids ascending, each
 //           POSTING_WIDTH base-36 digits, unseparated
-//   rows    one string, ROW_WIDTH base-36 digits per row: its keys bucket (2), its line there (2)
+//   rows    one string, ROW_WIDTH base-36 digits per row: its keys bucket (2), its line there (1)
 //           and the size of its token set (1)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +24,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 
 export const KEY_BUCKETS = 256;
 export const TOKEN_BUCKETS = 128;
-export const ROW_WIDTH = 5;
+export const ROW_WIDTH = 4;
 export const POSTING_WIDTH = 3;
 
 /** FNV-1a over UTF-16 code units (as cpu-tdp-table.ts). */
@@ -50,20 +51,20 @@ function digits(n, width) {
 /** The index file's text. */
 export function buildIndex(table) {
   const rows = table.rows;
-  for (const [name] of rows) if (/[\n\t]/.test(name)) throw new Error(`row name with a tab or newline: ${name}`);
-  const line = ([name, watts]) => `${name}\t${watts}\n`;
+  for (const [name] of rows) if (/[;|]/.test(name)) throw new Error(`row name with a ";" or "|": ${name}`);
+  const line = ([name, watts]) => `${name}|${watts};`;
   const keys = Array.from({ length: KEY_BUCKETS }, () => []);
   const sets = rows.map(([name]) => tokenSet(name));
   let rowInfo = '';
   rows.forEach((row, i) => {
     const b = bucketOf(row[0].toLowerCase(), KEY_BUCKETS);
-    rowInfo += digits(b, 2) + digits(keys[b].length, 2) + digits(sets[i].length, 1);
+    rowInfo += digits(b, 2) + digits(keys[b].length, 1) + digits(sets[i].length, 1);
     keys[b].push(line(row));
   });
   const postings = new Map();
   sets.forEach((set, row) => set.forEach((t) => (postings.has(t) ? postings.get(t).push(row) : postings.set(t, [row]))));
   const tokens = Array.from({ length: TOKEN_BUCKETS }, () => '');
-  for (const t of [...postings.keys()].sort(cmp)) tokens[bucketOf(t, TOKEN_BUCKETS)] += `${t}\t${postings.get(t).map((n) => digits(n, POSTING_WIDTH)).join('')}\n`;
+  for (const t of [...postings.keys()].sort(cmp)) tokens[bucketOf(t, TOKEN_BUCKETS)] += `${t}|${postings.get(t).map((n) => digits(n, POSTING_WIDTH)).join('')};`;
 
   let text = `{"at":"0000000000","source":${JSON.stringify(table.source)}`;
   const bytes = () => Buffer.byteLength(text);
