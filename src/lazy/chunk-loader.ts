@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { WattprintError } from '../errors.js';
 
 /** The groups of code that load on first use, each an entry of the build (package.json "tsup".entry `lazy-<name>`). */
 export interface LazyChunks {
@@ -14,5 +15,14 @@ export interface LazyChunks {
 const requireChunk = createRequire(import.meta.url);
 
 export function loadChunk<K extends keyof LazyChunks>(name: K): LazyChunks[K] {
-  return requireChunk(`./lazy-${name}.cjs`) as LazyChunks[K];
+  try {
+    return requireChunk(`./lazy-${name}.cjs`) as LazyChunks[K];
+  } catch (err) {
+    throw new WattprintError(
+      'MISSING_CHUNK',
+      `wattprint could not load its ${name} code, dist/lazy-${name}.cjs beside its other files (${(err as Error).message.split('\n')[0]}). ` +
+        'When bundling, keep wattprint external (or copy all of its dist/ next to the bundle).',
+      { cause: err },
+    );
+  }
 }

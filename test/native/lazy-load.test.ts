@@ -3,7 +3,7 @@
 // stream / http built-ins and the dist/lazy-*.cjs chunks only when something calls for them, from
 // the `import` entry as from `require`.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -211,5 +211,32 @@ describe.each(['esm', 'cjs'] as const)('the built package (%s entry)', (kind) =>
     // The default tracker writes a CSV: its reporter's chunk loads with it, and writes header + row.
     expect(out.afterCsvTracker).toEqual(['lazy-live-intensity.cjs', 'lazy-reporters.cjs', 'lazy-timeline.cjs']);
     expect(out.csvLines).toBe(2);
+  });
+});
+
+describe('a copy of dist/ without a lazy chunk (a bundle that left it behind)', () => {
+  it('throws MISSING_CHUNK, naming the file and the fix, at the first use only', () => {
+    const tmp = join(root, 'test', '.tmp');
+    mkdirSync(tmp, { recursive: true });
+    // A package of its own (dist/ reads ../package.json), under the repo so node_modules resolve.
+    const pkg = mkdtempSync(join(tmp, 'dist-copy-'));
+    dirs.push(pkg);
+    cpSync(join(root, 'package.json'), join(pkg, 'package.json'));
+    const copy = join(pkg, 'dist');
+    cpSync(dist, copy, { recursive: true });
+    rmSync(join(copy, 'lazy-report.cjs'));
+    const code = `(async () => {
+      const { EmissionsTracker } = require(${JSON.stringify(join(copy, 'index.cjs'))});
+      const t = new EmissionsTracker({ saveToFile: false, handleSignals: false, countryIsoCode: 'FRA', native: false });
+      t.start();
+      const data = await t.stop();
+      const err = await t.report().then(() => undefined, (e) => e);
+      console.log(JSON.stringify({ stopped: data.durationS >= 0, name: err?.name, code: err?.code, message: err?.message }));
+    })();`;
+    const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout) as { stopped: boolean; name: string; code: string; message: string };
+    expect(out).toMatchObject({ stopped: true, name: 'WattprintError', code: 'MISSING_CHUNK' });
+    expect(out.message).toMatch(/dist\/lazy-report\.cjs .*keep wattprint external/);
   });
 });
