@@ -10,7 +10,9 @@
 //   (machine mode, 1 s) and idles 20 s, minus a bare Node process idling 20 s side by side, and the
 //   V8 "Mark-Compact (reduce)" collections (--trace-gc) each of them saw.
 // `node test/bench/startup.mjs` after `npm run build` (npm run bench does both); `… quick` skips the
-// 20 s whole-process rounds.
+// 20 s whole-process rounds. With WATTPRINT_BENCH_BASELINE=<another build's dist/> (e.g. of main)
+// the import, first start(), heap and whole-process figures of that build are measured in the same
+// run, interleaved, as a "before" column.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +22,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, '..', '..', 'dist');
 const distUrl = pathToFileURL(join(dist, 'index.js')).href;
+const baseline = process.env.WATTPRINT_BENCH_BASELINE;
+const baseUrl = baseline && pathToFileURL(join(baseline, 'index.js')).href;
 const rawTable = join(here, '..', '..', 'src', 'estimate', 'data', 'cpu-tdp.json');
 const RUNS = 3;
 const IDLE_MS = 20_000;
@@ -56,11 +60,11 @@ const cjsRequire = runs(timed(`require(${JSON.stringify(join(dist, 'index.cjs'))
 const cjsFloor = runs(timed(`require(${JSON.stringify(join(floorDir, 'index.cjs'))});`));
 
 // The first start() and what follows it, in a process that did nothing else before.
-const startProbe = (mode) => `
+const startProbe = (mode, url = distUrl) => `
   globalThis.gc();
   const heap0 = process.memoryUsage().heapUsed;
   const t0 = performance.now();
-  const { EmissionsTracker } = await import(${JSON.stringify(distUrl)});
+  const { EmissionsTracker } = await import(${JSON.stringify(url)});
   const t1 = performance.now();
   const t = new EmissionsTracker({ saveToFile: false, handleSignals: false, countryIsoCode: 'FRA', trackingMode: '${mode}' });
   t.start();
@@ -76,6 +80,7 @@ const startProbe = (mode) => `
   const t5 = performance.now();
   console.log(JSON.stringify({ importMs: t1 - t0, startMs: t2 - t1, sampleMs: t3 - t2, stopMs: t5 - t4, heapKiB: (heap1 - heap0) / 1024, heapNoGcKiB: (heapNoGc - heap0) / 1024 }));`;
 const start = { machine: runs(startProbe('machine'), { esm: true }), process: runs(startProbe('process'), { esm: true }) };
+const baseStart = baseUrl && runs(startProbe('machine', baseUrl), { esm: true });
 
 // First lookups, each in its own process, and the first lookup as it was before any index.
 const MODELS = [
@@ -109,24 +114,25 @@ const before = runs(`
   console.log(JSON.stringify({ ms: performance.now() - t0 }));`);
 
 // Whole process: tracker and bare side by side, total CPU at exit, and the memory-reducer GCs.
-const wholeChild = (kind) => `
+const wholeChild = (url) => `
   let t;
-  if (${JSON.stringify(kind)} === 'tracker') {
-    const { EmissionsTracker } = await import(${JSON.stringify(distUrl)});
+  if (${JSON.stringify(url)} !== '') {
+    const { EmissionsTracker } = await import(${JSON.stringify(url)});
     t = new EmissionsTracker({ saveToFile: false, handleSignals: false, countryIsoCode: 'FRA', measurePowerSecs: 1 });
     t.start();
   }
+  const started = process.cpuUsage();
   await new Promise((r) => setTimeout(r, ${IDLE_MS}));
   const u = process.cpuUsage();
-  console.log(JSON.stringify({ cpuMs: (u.user + u.system) / 1000 }));
+  console.log(JSON.stringify({ cpuMs: (u.user + u.system) / 1000, startedMs: (started.user + started.system) / 1000 }));
   process.exit(0);`;
-function runWhole(kind) {
+function runWhole(url) {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--trace-gc', '--input-type=module', '-e', wholeChild(kind)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, ['--trace-gc', '--input-type=module', '-e', wholeChild(url)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     p.stdout.on('data', (d) => (out += d));
     p.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`whole-process child (${kind}) exited ${code}`));
+      if (code !== 0) return reject(new Error(`whole-process child (${url || 'bare'}) exited ${code}`));
       const lines = out.trim().split('\n');
       resolve({ ...JSON.parse(lines.pop()), reduceGcs: lines.filter((l) => l.includes('Mark-Compact (reduce)')).length });
     });
@@ -135,8 +141,15 @@ function runWhole(kind) {
 const whole = [];
 if (process.argv[2] !== 'quick') {
   for (let i = 0; i < RUNS; i++) {
-    const [t, b] = await Promise.all([runWhole('tracker'), runWhole('bare')]);
-    whole.push({ costMs: t.cpuMs - b.cpuMs, trackerGcs: t.reduceGcs, bareGcs: b.reduceGcs });
+    const [t, b, o] = await Promise.all([runWhole(distUrl), runWhole(''), ...(baseUrl ? [runWhole(baseUrl)] : [])]);
+    whole.push({
+      costMs: t.cpuMs - b.cpuMs,
+      // CPU from process start to start() returning, against the bare process at the same point.
+      startupMs: t.startedMs - b.startedMs,
+      trackerGcs: t.reduceGcs,
+      bareGcs: b.reduceGcs,
+      ...(o ? { baseCostMs: o.cpuMs - b.cpuMs, baseStartupMs: o.startedMs - b.startedMs, baseGcs: o.reduceGcs } : {}),
+    });
   }
 }
 rmSync(floorDir, { recursive: true, force: true });
@@ -148,6 +161,11 @@ console.log(`fresh processes, median of ${RUNS} (each run in brackets); load ave
 console.log('| what | measured | floor, same run | ratio | target |');
 console.log('|---|---:|---:|---:|---:|');
 console.log(`| import 'wattprint' (ESM entry) | ${cell(esmImport.ms)} | ${cell(esmFloor.ms)} | ${ratio(esmImport.ms, esmFloor.ms)} | < 20 ms |`);
+if (baseStart) {
+  const mib = (r) => ({ median: r.median / 1024, all: r.all.map((k) => k / 1024) });
+  console.log(`| before (${baseline}), same run: import / first start() / heap retained / heap grown | ${cell(baseStart.importMs)} / ${cell(baseStart.startMs)} / ${cell(mib(baseStart.heapKiB), 'MiB', 2)} / ${cell(mib(baseStart.heapNoGcKiB), 'MiB', 2)} | | | |`);
+  console.log(`| now, same probe: import / first start() | ${cell(start.machine.importMs)} / ${cell(start.machine.startMs)} | | | |`);
+}
 console.log(`| require('wattprint') | ${cell(cjsRequire.ms)} | ${cell(cjsFloor.ms)} | ${ratio(cjsRequire.ms, cjsFloor.ms)} | — |`);
 for (const mode of ['machine', 'process']) {
   const s = start[mode];
@@ -166,6 +184,10 @@ if (whole.length > 0) {
     `| whole process, 20 s idle at 1 s (machine mode), minus a bare process | ${f(cost)} ms (${whole.map((w) => f(w.costMs)).join(', ')}) | | ` +
       `CodeCarbon ≈ ${CODECARBON_WHOLE_MS.join('–')} ms: ${f(CODECARBON_WHOLE_MS[0] / cost, 0)}x–${f(CODECARBON_WHOLE_MS[1] / cost, 0)}x below | ≥ 40x below |`,
   );
+  console.log(`| of which until start() returned | ${f(median(whole.map((w) => w.startupMs)))} ms (${whole.map((w) => f(w.startupMs)).join(', ')}) | | | |`);
   console.log(`| Mark-Compact (reduce) GCs, tracker / bare process | ${whole.map((w) => `${w.trackerGcs} / ${w.bareGcs}`).join(', ')} | | | 0 |`);
+  if (baseUrl) {
+    console.log(`| before, same rounds: whole process / until start() returned / reduce GCs | ${f(median(whole.map((w) => w.baseCostMs)))} ms (${whole.map((w) => f(w.baseCostMs)).join(', ')}) / ${f(median(whole.map((w) => w.baseStartupMs)))} ms / ${whole.map((w) => w.baseGcs).join(', ')} | | | |`);
+  }
 }
 console.log(`load average at end: ${loadavg()}`);
