@@ -62,6 +62,7 @@ class IndexFile {
     }
   }
   text(from: number, to: number): string {
+    if (!(Number.isSafeInteger(from) && Number.isSafeInteger(to) && 0 <= from && from <= to)) throw new Error('cpu-tdp.index.json is damaged');
     const buf = Buffer.allocUnsafe(to - from);
     let n = 0;
     while (n < buf.length) {
@@ -86,21 +87,16 @@ class IndexFile {
 
 let unreadable = false;
 
-function open(): IndexFile | undefined {
-  if (unreadable) return undefined;
-  try {
-    return new IndexFile();
-  } catch (err) {
-    // A bundle that left the data file behind: every lookup misses and the TDP source falls back
-    // to its per-thread default rather than failing a tracker; the warning says why, once.
-    unreadable = true;
-    process.emitWarning(
-      `CPU TDP table unreadable (${(err as Error).message}); CPU estimates use 4 W per thread. ` +
-        'When bundling, keep wattprint external or copy its dist/data/ next to the bundle.',
-      { code: 'WATTPRINT_TDP_TABLE' },
-    );
-    return undefined;
-  }
+// A bundle that left the data file behind (or a damaged one): every lookup misses and the TDP
+// source falls back to its per-thread default rather than failing a tracker; the warning says why, once.
+function markUnreadable(err: unknown): undefined {
+  unreadable = true;
+  process.emitWarning(
+    `CPU TDP table unreadable (${(err as Error).message}); CPU estimates use 4 W per thread. ` +
+      'When bundling, keep wattprint external or copy its dist/data/ next to the bundle.',
+    { code: 'WATTPRINT_TDP_TABLE' },
+  );
+  return undefined;
 }
 
 const toMatch = (line: string, match: CpuTdpMatch['match']): CpuTdpMatch => {
@@ -202,9 +198,10 @@ const answers = new Map<string, CpuTdpMatch | undefined>();
 const MAX_ANSWERS = 64;
 
 function lookup(name: string): CpuTdpMatch | undefined {
-  const f = open();
-  if (!f) return undefined;
+  if (unreadable) return undefined;
+  let f: IndexFile | undefined;
   try {
+    f = new IndexFile();
     const exact = rowByKey(f, name.toLowerCase(), 'exact');
     if (exact) return exact;
     const normalised = normalise(name);
@@ -212,7 +209,9 @@ function lookup(name: string): CpuTdpMatch | undefined {
     if (norm) return norm;
     const query = tokenSet(normalised);
     return query.length === 0 ? undefined : rowByTokenSet(f, query);
+  } catch (err) {
+    return markUnreadable(err);
   } finally {
-    f.close();
+    f?.close();
   }
 }
