@@ -150,19 +150,10 @@ function intervalMs(domains: readonly Domain[]): number {
 /** The addon as the sources get it: `binding` is read (and the addon loaded) only when needed. */
 type NativeHolder = { readonly binding?: Partial<RaplBinding> | undefined };
 
-function exists(fs: FsLike, path: string): boolean {
+/** Whether `path` exists (`list`: and is a directory that lists something). */
+function present(fs: FsLike, path: string, list = false): boolean {
   try {
-    fs.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Whether a directory lists anything (false when it is missing or unreadable). */
-function hasEntries(fs: FsLike, dir: string): boolean {
-  try {
-    return fs.readdirSync(dir).length > 0;
+    return list ? fs.readdirSync(path).length > 0 : fs.statSync(path) !== undefined;
   } catch {
     return false;
   }
@@ -182,7 +173,7 @@ function resolvePlan(component: 'cpu' | 'ram', ctx: SourceContext, native: Nativ
     const binding = native.binding;
     return hasRapl(binding) ? binding : undefined;
   };
-  const binding = nativeIfAny(() => hasEntries(fs, powercapRoot));
+  const binding = nativeIfAny(() => present(fs, powercapRoot, true));
   const useNative = binding !== undefined;
   const readerKind = useNative ? 'native' : 'fs';
   const zoneReader = useNative ? nativeZoneReader(powercapRoot, binding) : fsZoneReader(powercapRoot, fs);
@@ -251,7 +242,7 @@ function resolvePlan(component: 'cpu' | 'ram', ctx: SourceContext, native: Nativ
 
   // Readable powercap without this domain means the kernel found no such counter: MSRs have none either.
   if (opts.msr === false || (zones.length > 0 && !bad)) return failure;
-  const msrBinding = zones.length > 0 ? binding : nativeIfAny(() => exists(fs, `${ctx.devRoot}/cpu/0/msr`));
+  const msrBinding = zones.length > 0 ? binding : nativeIfAny(() => present(fs, `${ctx.devRoot}/cpu/0/msr`));
   const msrReader = msrBinding ? nativeMsrReader(ctx.devRoot, msrBinding) : fsMsrReader(ctx.devRoot, fs);
   const msr = planMsr(component, ctx.devRoot, readCpuIdentity(ctx.procfsRoot, fs), socketLeadCpus(ctx.sysfsRoot, fs), msrReader);
   if (msr.ok) {
