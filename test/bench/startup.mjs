@@ -38,7 +38,8 @@ const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 
 function runs(code, { esm = false, args = [] } = {}) {
   const out = [];
   for (let i = 0; i < RUNS; i++) {
-    const r = spawnSync(process.execPath, ['--expose-gc', ...args, ...(esm ? ['--input-type=module'] : []), '-e', code], { encoding: 'utf8' });
+    const script = esm ? `import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);\n${code}` : code;
+    const r = spawnSync(process.execPath, ['--expose-gc', ...args, ...(esm ? ['--input-type=module'] : []), '-e', script], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`bench child failed: ${r.stderr}`);
     out.push(JSON.parse(r.stdout.trim().split('\n').pop()));
   }
@@ -50,14 +51,20 @@ const floorDir = mkdtempSync(join(tmpdir(), 'wattprint-bench-'));
 writeFileSync(join(floorDir, 'index.cjs'), "'use strict';\nexports.x = 1;\n");
 writeFileSync(join(floorDir, 'index.js'), "export * from './index.cjs';\n");
 const timed = (load) => `
+  globalThis.gc();
+  const heap0 = process.memoryUsage().heapUsed;
   const t0 = performance.now();
   ${load}
-  console.log(JSON.stringify({ ms: performance.now() - t0 }));`;
+  const ms = performance.now() - t0;
+  await new Promise((r) => setTimeout(r, 10));
+  globalThis.gc();
+  console.log(JSON.stringify({ ms, heapKiB: (process.memoryUsage().heapUsed - heap0) / 1024 }));`;
 
+// In ES module scripts (top-level await); `require` from createRequire for the CommonJS rows.
 const esmImport = runs(timed(`await import(${JSON.stringify(distUrl)});`), { esm: true });
 const esmFloor = runs(timed(`await import(${JSON.stringify(pathToFileURL(join(floorDir, 'index.js')).href)});`), { esm: true });
-const cjsRequire = runs(timed(`require(${JSON.stringify(join(dist, 'index.cjs'))});`));
-const cjsFloor = runs(timed(`require(${JSON.stringify(join(floorDir, 'index.cjs'))});`));
+const cjsRequire = runs(timed(`require(${JSON.stringify(join(dist, 'index.cjs'))});`), { esm: true, args: [] });
+const cjsFloor = runs(timed(`require(${JSON.stringify(join(floorDir, 'index.cjs'))});`), { esm: true });
 
 // The first start() and what follows it, in a process that did nothing else before.
 const startProbe = (mode, url = distUrl) => `
@@ -167,6 +174,8 @@ if (baseStart) {
   console.log(`| now, same probe: import / first start() | ${cell(start.machine.importMs)} / ${cell(start.machine.startMs)} | | | |`);
 }
 console.log(`| require('wattprint') | ${cell(cjsRequire.ms)} | ${cell(cjsFloor.ms)} | ${ratio(cjsRequire.ms, cjsFloor.ms)} | — |`);
+const kib = (r) => ({ median: r.median / 1024, all: r.all.map((k) => k / 1024) });
+console.log(`| heap retained by import 'wattprint' after GC (no tracker) | ${cell(kib(esmImport.heapKiB), 'MiB', 2)} | ${cell(kib(esmFloor.heapKiB), 'MiB', 2)} | — | — |`);
 for (const mode of ['machine', 'process']) {
   const s = start[mode];
   console.log(`| first start(), ${mode} mode (addon on, countryIsoCode set) | ${cell(s.startMs)} | | | < 5 ms |`);
