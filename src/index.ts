@@ -9,18 +9,13 @@ export type { EmissionsTrackerOptions, ResolvedOptions } from './options.js';
 export { WattprintError, type OptionOrigin } from './errors.js';
 export { lookupCpuTdp, cpuTdp, type CpuTdpBasis } from './estimate/cpu-tdp.js';
 export { ramPowerW, estimateDimmCount } from './estimate/ram.js';
-export {
-  gridIntensity,
-  offlineIntensityProvider,
-  electricityMapsProvider,
-  ukCarbonIntensityProvider,
-  wattTimeProvider,
-  fixedIntensityProvider,
-  emberIntensityProvider,
-  createIntensityChain,
-  timeZoneCountry,
-  cloudPlace,
-} from './intensity/index.js';
+// Not through the intensity/ barrel: a static path to the live providers would put their code in
+// the chunk every import loads (they load on first use, src/lazy/index.ts).
+export { gridIntensity, offlineIntensityProvider } from './intensity/offline.js';
+export { fixedIntensityProvider } from './intensity/fixed.js';
+export { emberIntensityProvider } from './intensity/ember.js';
+export { createIntensityChain } from './intensity/chain.js';
+export { timeZoneCountry, cloudPlace } from './intensity/places.js';
 export type {
   ElectricityMapsOptions,
   UkCarbonIntensityOptions,
@@ -32,20 +27,10 @@ export type {
   IntensityChainOptions,
   CloudPlace,
 } from './intensity/index.js';
-export {
-  csvReporter,
-  jsonReporter,
-  callbackReporter,
-  CSV_COLUMNS,
-  TASK_CSV_COLUMNS,
-  toCsvRow,
-  toJsonRecord,
-  readCsv,
-  parseCsv,
-  formatCsvLine,
-  withFileLock,
-  taskCsvPath,
-} from './reporters/index.js';
+export { CSV_COLUMNS, TASK_CSV_COLUMNS, toCsvRow, toJsonRecord } from './reporters/columns.js';
+export { callbackReporter } from './reporters/callback.js';
+// Loaded on first use (src/lazy/index.ts): not through the reporters/ barrel, which would load them.
+export { csvReporter, jsonReporter, readCsv, parseCsv, formatCsvLine, withFileLock, taskCsvPath } from './lazy/index.js';
 export type { CsvReporterOptions, JsonReporterOptions, FileLockOptions, HeldLock } from './reporters/index.js';
 export { constantPowerSource } from './sources/constant.js';
 export type { ConstantPowerSource, ConstantPowerSourceOptions } from './sources/constant.js';
@@ -74,7 +59,7 @@ export type {
   AttributionTotals,
 } from './inference/index.js';
 export type { WattprintReport } from './report/run-report.js';
-export { recordTimeline } from './exporters/timeline.js';
+export { recordTimeline, electricityMapsProvider, ukCarbonIntensityProvider, wattTimeProvider } from './lazy/index.js';
 export type { Timeline, TimelineOptions, TimelineSample, TimelineCalls, TimelineLine, TimelineSource } from './exporters/timeline.js';
 export type { MetricsSource } from './exporters/source.js';
 export { VERSION } from './version.js';

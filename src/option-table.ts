@@ -1,5 +1,5 @@
 import { monotonicMs } from './clock-guard.js';
-import { isKnownCountry } from './intensity/index.js';
+import { isKnownCountry } from './intensity/offline.js';
 
 /**
  * The one table of tracker options. Validation and defaults (src/options.ts), the CLI flags and

@@ -2,7 +2,7 @@ import { accessSync, constants, mkdirSync, readFileSync, realpathSync, statSync 
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { WattprintError, invalidOption, type OptionOrigin } from './errors.js';
-import { isKnownGcpRegion } from './intensity/index.js';
+import { isKnownGcpRegion } from './intensity/offline.js';
 import { OPTION_NAMES, OPTION_TABLE, defaultValue, envName, kindsOf, optionDef, type Kind, type OptionDef, type OptionName } from './option-table.js';
 import type {
   EmissionsData,

@@ -4,9 +4,10 @@
  * The tracker and `detect()` both build through here, so they cannot disagree.
  */
 import { createIntensityChain, type IntensityChain, type IntensityChainContext } from './intensity/chain.js';
-import { loadNative, type NativeBinding, type NativeLoadResult } from './native/load.js';
+import { deferNative, loadNative, type NativeBinding, type NativeLoadResult } from './native/load.js';
 import { resolveOptions, type EmissionsTrackerOptions, type ResolvedOptions } from './options.js';
-import { callbackReporter, csvReporter, jsonReporter } from './reporters/index.js';
+import { csvReporter, jsonReporter } from './lazy/index.js';
+import { callbackReporter } from './reporters/callback.js';
 import { constantPowerSource } from './sources/constant.js';
 import { cpuTdpSource } from './sources/cpu-tdp.js';
 import { nvmlSource } from './sources/nvml.js';
@@ -32,7 +33,8 @@ export function nativeFor(o: Pick<ResolvedOptions, 'native'>): NativeLoadResult 
   if (n === false) return loadNative({ disabled: true });
   if (typeof n === 'string') return loadNative({ path: n });
   if (typeof n === 'object') return { binding: n as NativeBinding, errors: [] };
-  return loadNative();
+  // Found in the package on first need: a probe that finds no hardware for it never loads it.
+  return deferNative(() => loadNative());
 }
 
 /** The built-in chains, each built when asked for, in order of preference; forced powers replace a chain. */
@@ -43,7 +45,9 @@ function builtinChains(o: ResolvedOptions, native: NativeLoadResult, cpu: CpuInf
       o.forceCpuPowerW !== undefined
         ? [cpuTdpSource(ctx, { tdpW: o.forceCpuPowerW, cpu })]
         : [raplCpuSource(ctx, native, { onWarning }), cpuTdpSource(ctx, { cpu })],
-    gpu: () => [nvmlSource(ctx, native, { gpuIds: o.gpuIds, libraryPath: o.nvmlLibraryPath, onWarning })],
+    // The default library is the addon's default too; a path the user set makes the probe try NVML
+    // even without NVIDIA device nodes.
+    gpu: () => [nvmlSource(ctx, native, { gpuIds: o.gpuIds, libraryPath: (o.origins.nvmlLibraryPath ?? 'default') === 'default' ? undefined : o.nvmlLibraryPath, onWarning })],
     ram: () =>
       o.forceRamPowerW !== undefined
         ? [

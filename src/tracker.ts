@@ -1,11 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
+import { randomUuid } from './builtins.js';
 import { WattprintError, toError } from './errors.js';
 import { describeHardware, type HardwareInfo } from './hardware.js';
 import { onProcessEnd } from './exit-hooks.js';
 import { withGuardedClock } from './clock-guard.js';
 import { CallTracker, type Baseline, type CallRecord, type CallStats, type LabelValue, type Labels, type WrapOptions } from './inference/index.js';
-import { buildRunReport, type WattprintReport } from './report/run-report.js';
+import { reportModule } from './lazy/index.js';
+import type { WattprintReport } from './report/run-report.js';
 import { resolveOptions, type EmissionsTrackerOptions, type ResolvedOptions } from './options.js';
 import { chooseSources, intensityFor, reportersFor } from './setup.js';
 import type { Selection } from './sources/select.js';
@@ -45,8 +46,7 @@ type State = 'idle' | 'running' | 'stopped';
 export class EmissionsTracker extends EventEmitter<TrackerEvents> {
   /** Options after defaults, environment variables and config files. */
   readonly options: ResolvedOptions;
-  /** Unique id of this run, written to every row. */
-  readonly runId: string = randomUUID();
+  private runIdValue?: string;
 
   private state: State = 'idle';
   private selection?: Selection;
@@ -100,6 +100,11 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       },
       this.options,
     );
+  }
+
+  /** Unique id of this run, written to every row (made on first read). */
+  get runId(): string {
+    return (this.runIdValue ??= randomUuid());
   }
 
   /** Whether `start()` was called and `stop()` not yet. */
@@ -282,7 +287,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
 
   /** The run report, built above both the tracker's results and the call tracker's data. */
   private runReport(): WattprintReport {
-    return buildRunReport({
+    return reportModule().buildRunReport({
       results: this.cumulativeData(),
       hardware: this.hardware(),
       boundary: this.boundary(),

@@ -6,6 +6,8 @@ import { transform } from 'esbuild';
 // are compiled with experimentalDecorators to test the legacy form.
 export default defineConfig({
   root: new URL('..', import.meta.url).pathname,
+  // The sources have no dist/lazy-*.cjs to require(): see test/build/chunk-loader-source.ts.
+  resolve: { alias: [{ find: /^\.\/chunk-loader\.js$/, replacement: new URL('build/chunk-loader-source.ts', import.meta.url).pathname }] },
   oxc: false,
   plugins: [
     {

@@ -1,9 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 /**
- * CodeCarbon's CPU TDP table, precomputed at build time (src/estimate/data/generate-index.mjs) into
- * the compact index `data/cpu-tdp.index.json`, read on the first lookup only: importing wattprint
- * or starting a tracker with a measured CPU source never touches it.
+ * CodeCarbon's CPU TDP table, precomputed at build time (src/estimate/data/generate-index.mjs, see
+ * there for the layout) into hash buckets that a lookup reads with positioned reads: a few KB per
+ * lookup instead of the whole table, so the first start() stays fast and leaves no garbage that
+ * outlives it. Importing wattprint or starting a tracker with a measured CPU source never opens it.
  */
 
 /** A row of CodeCarbon's CPU table that a model name matched. */
@@ -16,90 +17,106 @@ export interface CpuTdpMatch {
   match: 'exact' | 'normalized' | 'token-set';
 }
 
-/** The index file as generate-index.mjs writes it (see there for the layout). */
-interface IndexFile {
-  names: string;
-  tdpW: number[];
-  order: string;
-  vocab: string;
-  postings: string;
-  tokenCounts: string;
+/** The "index" member of the file: byte offsets of each bucket's JSON string. */
+interface IndexHead {
+  keys: number[];
+  tokens: number[];
+  rows: number;
+  end: number;
 }
 
-interface Table {
-  names: string[];
-  tdpW: number[];
-  /** Row ids (base 36) sorted by lower-case name; parsed one entry at a time by the binary search. */
-  order: string[];
-  vocab: string[];
-  postings: string[];
-  /** One base-36 digit per row: the size of its token set. */
-  tokenCounts: string;
+// The same constants and hash as generate-index.mjs.
+const KEY_BUCKETS = 256;
+const TOKEN_BUCKETS = 128;
+const ROW_WIDTH = 4;
+const POSTING_WIDTH = 3;
+
+/** The base-36 digit at `s[i]` (lower-case, as Number.prototype.toString writes them). */
+function digit36(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  return c <= 57 ? c - 48 : c - 87;
 }
 
-// Held weakly: a process looks up its CPU once, so the ~1 MB of parsed index need not outlive the
-// lookup (it would only add to the heap that every later full GC marks); a later lookup re-reads it.
-let tableRef: WeakRef<Table> | null | undefined;
+function bucketOf(s: string, buckets: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % buckets;
+}
 
 // Beside this module in the sources, in dist/data/ once bundled (every chunk sits in dist/).
 const INDEX_URL = new URL('./data/cpu-tdp.index.json', import.meta.url);
 
-function load(): Table | null {
-  if (tableRef === null) return null;
-  const held = tableRef?.deref();
-  if (held) return held;
-  try {
-    const raw = JSON.parse(readFileSync(INDEX_URL, 'utf8')) as IndexFile;
-    const table: Table = {
-      names: raw.names.split('\n'),
-      tdpW: raw.tdpW,
-      order: raw.order.split(','),
-      vocab: raw.vocab.split('\n'),
-      postings: raw.postings.split(';'),
-      tokenCounts: raw.tokenCounts,
-    };
-    tableRef = new WeakRef(table);
-    return table;
-  } catch (err) {
-    // A bundle that left the data file behind: every lookup misses and the TDP source falls back
-    // to its per-thread default rather than failing a tracker; the warning says why, once.
-    tableRef = null;
-    process.emitWarning(
-      `CPU TDP table unreadable (${(err as Error).message}); CPU estimates use 4 W per thread. ` +
-        'When bundling, keep wattprint external or copy its dist/data/ next to the bundle.',
-      { code: 'WATTPRINT_TDP_TABLE' },
-    );
-    return null;
+/** The open index of one lookup: reads parts of the file by byte offset. */
+class IndexFile {
+  private readonly fd: number;
+  readonly head: IndexHead;
+  constructor() {
+    this.fd = openSync(INDEX_URL, 'r');
+    try {
+      const at = Number(this.text(7, 17));
+      // The "index" object, then the file's closing "}\n".
+      this.head = JSON.parse(this.text(at, fstatSync(this.fd).size - 2)) as IndexHead;
+    } catch (err) {
+      closeSync(this.fd);
+      throw err;
+    }
+  }
+  text(from: number, to: number): string {
+    if (!(Number.isSafeInteger(from) && Number.isSafeInteger(to) && 0 <= from && from <= to)) throw new Error('cpu-tdp.index.json is damaged');
+    const buf = Buffer.allocUnsafe(to - from);
+    let n = 0;
+    while (n < buf.length) {
+      const got = readSync(this.fd, buf, n, buf.length - n, from + n);
+      if (got === 0) throw new Error('cpu-tdp.index.json is truncated');
+      n += got;
+    }
+    return buf.toString('utf8');
+  }
+  /** Bucket `i` of a list of bucket offsets whose list ends at `listEnd` (the byte of its "]"). */
+  bucket(offsets: readonly number[], i: number, listEnd: number): string[] {
+    const end = i + 1 < offsets.length ? offsets[i + 1]! - 1 : listEnd;
+    return (JSON.parse(this.text(offsets[i]!, end)) as string).split(';');
+  }
+  keyBucket(b: number): string[] {
+    return this.bucket(this.head.keys, b, this.head.tokens[0]! - ',"tokens":['.length - 1);
+  }
+  close(): void {
+    closeSync(this.fd);
   }
 }
 
-/** First index in sorted `keys` (of length n, read through `at`) whose key is >= `key`. */
-function lowerBound(n: number, at: (i: number) => string, key: string): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (at(mid) < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+let unreadable = false;
+
+// A bundle that left the data file behind (or a damaged one): every lookup misses and the TDP
+// source falls back to its per-thread default rather than failing a tracker; the warning says why, once.
+function markUnreadable(err: unknown): undefined {
+  unreadable = true;
+  process.emitWarning(
+    `CPU TDP table unreadable (${(err as Error).message}); CPU estimates use 4 W per thread. ` +
+      'When bundling, keep wattprint external or copy its dist/data/ next to the bundle.',
+    { code: 'WATTPRINT_TDP_TABLE' },
+  );
+  return undefined;
 }
+
+const toMatch = (line: string, match: CpuTdpMatch['match']): CpuTdpMatch => {
+  const tab = line.lastIndexOf('|');
+  return { name: line.slice(0, tab), tdpW: Number(line.slice(tab + 1)), match };
+};
 
 /** The first row whose lower-case name is `key`. */
-function rowByKey(t: Table, key: string): number | undefined {
-  const nameAt = (i: number) => t.names[parseInt(t.order[i]!, 36)]!.toLowerCase();
-  const i = lowerBound(t.order.length, nameAt, key);
-  return i < t.order.length && nameAt(i) === key ? parseInt(t.order[i]!, 36) : undefined;
-}
-
-function tokenId(t: Table, token: string): number | undefined {
-  const i = lowerBound(t.vocab.length, (k) => t.vocab[k]!, token);
-  return t.vocab[i] === token ? i : undefined;
+function rowByKey(f: IndexFile, key: string, match: CpuTdpMatch['match']): CpuTdpMatch | undefined {
+  for (const line of f.keyBucket(bucketOf(key, KEY_BUCKETS))) {
+    const tab = line.lastIndexOf('|');
+    if (tab > 0 && line.slice(0, tab).toLowerCase() === key) return toMatch(line, match);
+  }
+  return undefined;
 }
 
 /** rapidfuzz `utils.default_process` then whitespace split, deduplicated. */
 export function tokenSet(s: string): string[] {
-  const processed = s.replace(/[^\p{L}\p{N}]/gu, ' ').toLowerCase().trim();
+  // For ASCII (every CPU name in practice) the same classes without compiling Unicode tables (~0.5 ms).
+  const processed = (/^[\x00-\x7f]*$/.test(s) ? s.replace(/[^A-Za-z0-9]/g, ' ') : s.replace(/[^\p{L}\p{N}]/gu, ' ')).toLowerCase().trim();
   return processed === '' ? [] : [...new Set(processed.split(/\s+/))];
 }
 
@@ -116,30 +133,37 @@ function normalise(model: string): string {
  * the query tokens the row holds: the row is within the query when that is its whole token set,
  * and the query within the row when it is every query token.
  */
-function rowByTokenSet(t: Table, query: readonly string[]): number | undefined {
+function rowByTokenSet(f: IndexFile, query: readonly string[]): CpuTdpMatch | undefined {
+  const h = f.head;
   const lists: string[] = [];
   for (const token of query) {
-    const id = tokenId(t, token);
-    if (id !== undefined) lists.push(t.postings[id]!);
+    const b = bucketOf(token, TOKEN_BUCKETS);
+    const line = f.bucket(h.tokens, b, h.rows - ',"rows":'.length - 1).find((l) => l.slice(0, l.indexOf('|')) === token);
+    if (line !== undefined) lists.push(line.slice(line.indexOf('|') + 1));
   }
+  if (lists.length === 0) return undefined;
   const allKnown = lists.length === query.length;
-  const hits = new Uint8Array(t.names.length);
+  // Per row: keys bucket (2 digits), line there (1), token-set size (1); after the string's quote.
+  const rows = f.text(h.rows + 1, h.end - 1);
+  const hits = new Uint8Array(rows.length / ROW_WIDTH);
   const candidates: number[] = [];
   for (const list of lists) {
-    for (const id of list.split(',')) {
-      const row = parseInt(id, 36);
+    for (let i = 0; i < list.length; i += POSTING_WIDTH) {
+      const row = digit36(list, i) * 1296 + digit36(list, i + 1) * 36 + digit36(list, i + 2);
       if (hits[row]++ === 0) candidates.push(row);
     }
   }
   let found: number | undefined;
   for (const row of candidates) {
     const n = hits[row]!;
-    if (n === parseInt(t.tokenCounts[row]!, 36) || (allKnown && n === query.length)) {
+    if (n === digit36(rows, row * ROW_WIDTH + 3) || (allKnown && n === query.length)) {
       if (found !== undefined) return undefined;
       found = row;
     }
   }
-  return found;
+  if (found === undefined) return undefined;
+  const at = found * ROW_WIDTH;
+  return toMatch(f.keyBucket(digit36(rows, at) * 36 + digit36(rows, at + 1))[digit36(rows, at + 2)]!, 'token-set');
 }
 
 /**
@@ -150,7 +174,7 @@ function rowByTokenSet(t: Table, query: readonly string[]): number | undefined {
  *    lower-case, punctuation to spaces; one token set contains the other), accepted only when exactly
  *    one row matches.
  *
- * The table is read on the first call (about 0.3 MB, a few milliseconds), never at import.
+ * Each new name reads a few KB of the index (dist/data/cpu-tdp.index.json), never at import.
  *
  * @example
  * lookupCpuTdp('Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz')
@@ -169,21 +193,25 @@ export function lookupCpuTdp(name: string): CpuTdpMatch | undefined {
   return found;
 }
 
-/** Answers by model name: every tracker of a process asks for the same CPU, and the index is held weakly. */
+/** Answers by model name: every tracker of a process asks for the same CPU. */
 const answers = new Map<string, CpuTdpMatch | undefined>();
 const MAX_ANSWERS = 64;
 
 function lookup(name: string): CpuTdpMatch | undefined {
-  const t = load();
-  if (!t) return undefined;
-  const row = (i: number, match: CpuTdpMatch['match']): CpuTdpMatch => ({ name: t.names[i]!, tdpW: t.tdpW[i]!, match });
-  const exact = rowByKey(t, name.toLowerCase());
-  if (exact !== undefined) return row(exact, 'exact');
-  const normalised = normalise(name);
-  const norm = rowByKey(t, normalised.toLowerCase());
-  if (norm !== undefined) return row(norm, 'normalized');
-  const query = tokenSet(normalised);
-  if (query.length === 0) return undefined;
-  const found = rowByTokenSet(t, query);
-  return found === undefined ? undefined : row(found, 'token-set');
+  if (unreadable) return undefined;
+  let f: IndexFile | undefined;
+  try {
+    f = new IndexFile();
+    const exact = rowByKey(f, name.toLowerCase(), 'exact');
+    if (exact) return exact;
+    const normalised = normalise(name);
+    const norm = rowByKey(f, normalised.toLowerCase(), 'normalized');
+    if (norm) return norm;
+    const query = tokenSet(normalised);
+    return query.length === 0 ? undefined : rowByTokenSet(f, query);
+  } catch (err) {
+    return markUnreadable(err);
+  } finally {
+    f?.close();
+  }
 }

@@ -1,4 +1,4 @@
-import { finished } from 'node:stream';
+import { nodeStream } from '../builtins.js';
 
 export type StreamOutcome = 'ok' | 'error' | 'abandoned';
 export type StreamDone = (outcome: StreamOutcome, chunks: number | undefined, lastChunk: unknown) => void;
@@ -18,7 +18,7 @@ export function isAsyncIterable(value: object): value is AsyncIterable<unknown> 
  * returned to the caller untouched; its data is not read here.
  */
 export function watchNodeStream(stream: object, done: StreamDone): void {
-  finished(stream as NodeJS.ReadableStream, (err) => {
+  nodeStream().finished(stream as NodeJS.ReadableStream, (err) => {
     if (!err) done('ok', undefined, undefined);
     else done((err as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE' ? 'abandoned' : 'error', undefined, undefined);
   });

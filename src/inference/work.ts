@@ -1,4 +1,4 @@
-import { promiseHooks } from 'node:v8';
+import { nodeV8 } from '../builtins.js';
 import { monotonicMs } from '../clock-guard.js';
 
 /** Something that accumulates main-thread time: a call in flight. */
@@ -56,6 +56,7 @@ export class WorkMeter<O extends WorkOwner> {
 
   enable(): void {
     if (this.enabled) return;
+    const { promiseHooks } = nodeV8();
     this.stops = [promiseHooks.onInit(this.init), promiseHooks.onBefore(this.before), promiseHooks.onAfter(this.after)] as Array<() => void>;
   }
 

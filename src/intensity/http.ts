@@ -1,12 +1,6 @@
 import type { ClientRequest, IncomingHttpHeaders } from 'node:http';
-import { createRequire } from 'node:module';
+import { nodeHttp } from '../builtins.js';
 import { WattprintError } from '../errors.js';
-
-// node:http and node:https take ~5 ms to load; only live providers need them, so they load on the
-// first request instead of with `import 'wattprint'`.
-const requireBuiltin = createRequire(import.meta.url);
-const requestFor = (protocol: string): typeof import('node:http').request =>
-  (requireBuiltin(protocol === 'https:' ? 'node:https' : 'node:http') as typeof import('node:http')).request;
 
 /** Why a live request failed; each cause is warned about once per provider. */
 export type FailureCause =
@@ -119,7 +113,7 @@ export function requestJson(url: URL, opts: JsonRequest): Promise<unknown> {
 
     const send = (target: URL, redirectsLeft: number) => {
       const where = describeUrl(target);
-      const requestFn = requestFor(target.protocol);
+      const requestFn = nodeHttp(target.protocol).request;
       const req = requestFn(target, { method: opts.method ?? 'GET', headers: { accept: 'application/json', ...opts.headers }, agent: false });
       current = req;
       req.on('socket', (s) => s.unref());

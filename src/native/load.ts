@@ -72,6 +72,50 @@ export function loadNative(opts: LoadNativeOptions = {}): NativeLoadResult {
 }
 
 /**
+ * The addon as the tracker holds it: loaded (by `load`) at the first read of any field, so that a
+ * process whose probes find no hardware for it never loads it (~4 ms and a dlopen).
+ */
+class DeferredNative implements NativeLoadResult {
+  private result?: NativeLoadResult;
+  constructor(private readonly load: () => NativeLoadResult) {}
+  get loaded(): boolean {
+    return this.result !== undefined;
+  }
+  private get r(): NativeLoadResult {
+    return (this.result ??= this.load());
+  }
+  get binding() {
+    return this.r.binding;
+  }
+  get path() {
+    return this.r.path;
+  }
+  get errors() {
+    return this.r.errors;
+  }
+  get fix() {
+    return this.r.fix;
+  }
+  get disabled() {
+    return this.r.disabled;
+  }
+}
+
+/** A {@link NativeLoadResult} that calls `load` on the first read of any of its fields. */
+export function deferNative(load: () => NativeLoadResult): NativeLoadResult {
+  return new DeferredNative(load);
+}
+
+/**
+ * Whether `native` is a {@link deferNative} result not loaded yet: a probe may then answer "no
+ * hardware" from cheap checks without loading the addon. A binding given by the host or a test is
+ * always used.
+ */
+export function nativeNotLoaded(native: NativeLoadResult): boolean {
+  return native instanceof DeferredNative && !native.loaded;
+}
+
+/**
  * Loads the addon from a `native/` folder (uncached): node-gyp-build's choice first (local build,
  * then prebuild), then every other prebuild for this platform. Exported for tests.
  */

@@ -15,7 +15,7 @@ import {
   type Stats,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../builtins.js';
 import { WattprintError } from '../errors.js';
 import type { WattprintWarning } from '../types.js';
 

@@ -1,6 +1,6 @@
 import { closeSync, constants, lstatSync, openSync, readFileSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { randomUUID } from 'node:crypto';
+import { randomUuid } from '../builtins.js';
 import { WattprintError } from '../errors.js';
 import { onExit, processEnding } from '../exit-hooks.js';
 import { ioError } from './file-io.js';
@@ -218,7 +218,7 @@ function release(lockPath: string, content: string): void {
 }
 
 function lockContent(): string {
-  return `${JSON.stringify({ pid: process.pid, host: hostname(), token: randomUUID(), since: new Date().toISOString() })}\n`;
+  return `${JSON.stringify({ pid: process.pid, host: hostname(), token: randomUuid(), since: new Date().toISOString() })}\n`;
 }
 
 function runHeld<T>(lockPath: string, content: string, fn: (lock: HeldLock) => T): T {

@@ -4,7 +4,9 @@
  * source samples power in the background and integrates it. See docs/measurement.md.
  */
 import { WattprintError } from '../errors.js';
+import { existsSync } from 'node:fs';
 import type { NativeLoadResult, NvmlBinding } from '../native/binding.js';
+import { nativeNotLoaded } from '../native/load.js';
 import { processTreePids } from '../system/proctree.js';
 import type { DeviceInfo, EnergyReading, PowerSource, ProbeResult, SourceContext, TrackingMode, WattprintWarning } from '../types.js';
 import { GpuMeter, nvmlCode, ProcessShare, type GpuDeviceError, type GpuEnergyMode } from './nvml-meter.js';
@@ -89,6 +91,9 @@ interface Plan {
  * const p = gpu.probe();
  * if (p.ok) { gpu.start(); ...; console.log(gpu.read().energyJ); gpu.close(); }
  */
+/** Device files the NVIDIA driver creates: Linux, and WSL 2's GPU paravirtualisation. */
+const NVIDIA_DEVICE_NODES = ['nvidiactl', 'dxg'];
+
 export function nvmlSource(ctx: SourceContext, native: NativeLoadResult, opts: NvmlSourceOptions = {}): NvmlSource {
   const env = opts.env ?? process.env;
   const processMode = ctx.trackingMode === 'process';
@@ -134,6 +139,15 @@ export function nvmlSource(ctx: SourceContext, native: NativeLoadResult, opts: N
   }
 
   function buildPlan(): Plan | ProbeResult {
+    // Without a device node no driver serves a GPU here: answer without loading the addon.
+    if (nativeNotLoaded(native) && opts.libraryPath === undefined && !NVIDIA_DEVICE_NODES.some((n) => existsSync(`${ctx.devRoot}/${n}`))) {
+      return {
+        ok: false,
+        code: 'NOT_PRESENT',
+        reason: `no NVIDIA GPU device: neither ${ctx.devRoot}/nvidiactl nor ${ctx.devRoot}/dxg (WSL) exists`,
+        fix: 'Install the NVIDIA driver; in a container, expose the GPUs (`docker run --gpus all`). Setting `nvmlLibraryPath` (WATTPRINT_NVML_LIBRARY_PATH) skips this check.',
+      };
+    }
     if (native.binding === undefined) {
       if (native.disabled) return { ok: false, code: 'DISABLED', reason: 'the native addon is disabled', ...(native.fix ? { fix: native.fix } : {}) };
       const why = native.errors.map((e) => `${e.candidate}: ${e.error}`).join('; ') || 'not found';

@@ -147,14 +147,34 @@ function intervalMs(domains: readonly Domain[]): number {
   return Math.min(...domains.map((d) => (wrapTimeS(d.scale, d.boundW) * 1000) / 2));
 }
 
-function resolvePlan(component: 'cpu' | 'ram', ctx: SourceContext, binding: Partial<RaplBinding> | undefined, opts: RaplSourceOptions): Plan | Failure {
+/** The addon as the sources get it: `binding` is read (and the addon loaded) only when needed. */
+type NativeHolder = { readonly binding?: Partial<RaplBinding> | undefined };
+
+/** Whether `path` exists (`list`: and is a directory that lists something). */
+function present(fs: FsLike, path: string, list = false): boolean {
+  try {
+    return list ? fs.readdirSync(path).length > 0 : fs.statSync(path) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+function resolvePlan(component: 'cpu' | 'ram', ctx: SourceContext, native: NativeHolder, opts: RaplSourceOptions): Plan | Failure {
   const fs = opts.fs ?? defaultFs;
   const fallbackW = opts.fallbackMaxPowerW ?? DEFAULT_FALLBACK_MAX_POWER_W;
   const powercapRoot = `${ctx.sysfsRoot}/class/powercap`;
-  if (opts.reader === 'native' && !hasRapl(binding)) {
+  if (opts.reader === 'native' && !hasRapl(native.binding)) {
     return { ok: false, code: 'NATIVE_UNAVAILABLE', reason: 'reader "native" requested but the addon is not loaded or lacks raplReadZones' };
   }
-  const useNative = opts.reader !== 'fs' && hasRapl(binding);
+  // The addon is asked for (and so loaded: ~4 ms) only where there is something for it to read: a
+  // powercap tree, or MSR device files. Where there is neither, node:fs finds the same nothing.
+  const nativeIfAny = (present: () => boolean): RaplBinding | undefined => {
+    if (opts.reader === 'fs' || (opts.reader !== 'native' && !present())) return undefined;
+    const binding = native.binding;
+    return hasRapl(binding) ? binding : undefined;
+  };
+  const binding = nativeIfAny(() => present(fs, powercapRoot, true));
+  const useNative = binding !== undefined;
   const readerKind = useNative ? 'native' : 'fs';
   const zoneReader = useNative ? nativeZoneReader(powercapRoot, binding) : fsZoneReader(powercapRoot, fs);
   const zones = zoneReader.list();
@@ -222,7 +242,8 @@ function resolvePlan(component: 'cpu' | 'ram', ctx: SourceContext, binding: Part
 
   // Readable powercap without this domain means the kernel found no such counter: MSRs have none either.
   if (opts.msr === false || (zones.length > 0 && !bad)) return failure;
-  const msrReader = useNative ? nativeMsrReader(ctx.devRoot, binding) : fsMsrReader(ctx.devRoot, fs);
+  const msrBinding = zones.length > 0 ? binding : nativeIfAny(() => present(fs, `${ctx.devRoot}/cpu/0/msr`));
+  const msrReader = msrBinding ? nativeMsrReader(ctx.devRoot, msrBinding) : fsMsrReader(ctx.devRoot, fs);
   const msr = planMsr(component, ctx.devRoot, readCpuIdentity(ctx.procfsRoot, fs), socketLeadCpus(ctx.sysfsRoot, fs), msrReader);
   if (msr.ok) {
     const domains = msr.domains.map(
@@ -232,7 +253,7 @@ function resolvePlan(component: 'cpu' | 'ram', ctx: SourceContext, binding: Part
         file: `${ctx.devRoot}/cpu/${d.cpu}/msr`,
         scale: d.scale,
         boundW: fallbackW,
-        details: { method: 'msr', reader: readerKind, cpu: d.cpu, register: `0x${d.reg.toString(16)}`, energyUnitJ: d.scale.jPerCount },
+        details: { method: 'msr', reader: msrReader.kind, cpu: d.cpu, register: `0x${d.reg.toString(16)}`, energyUnitJ: d.scale.jPerCount },
       }),
     );
     const read = () =>
@@ -240,7 +261,7 @@ function resolvePlan(component: 'cpu' | 'ram', ctx: SourceContext, binding: Part
         const v = msrReader.read(d.cpu, d.reg);
         return typeof v === 'string' ? errnoOf(v) : Number(v & 0xffffffffn);
       });
-    return { method: 'msr', reader: readerKind, domains, read, maxReadIntervalMs: intervalMs(domains) };
+    return { method: 'msr', reader: msrReader.kind, domains, read, maxReadIntervalMs: intervalMs(domains) };
   }
   // The powercap reason explains more, unless powercap is simply absent and the MSRs said why.
   return failure.code === 'NOT_PRESENT' && msr.code !== 'NOT_PRESENT'
@@ -259,7 +280,7 @@ interface DomainState {
 function makeSource(
   component: 'cpu' | 'ram',
   ctx: SourceContext,
-  native: { readonly binding?: Partial<RaplBinding> | undefined },
+  native: NativeHolder,
   opts: RaplSourceOptions,
 ): RaplSource {
   const id = component === 'cpu' ? 'rapl' : 'rapl-dram';
@@ -288,7 +309,7 @@ function makeSource(
   const resolve = (): Plan | Failure => {
     if (plan === undefined) {
       try {
-        plan = resolvePlan(component, ctx, native.binding, opts);
+        plan = resolvePlan(component, ctx, native, opts);
       } catch (e) {
         plan = { ok: false, code: 'PROBE_FAILED', reason: (e as Error)?.message ?? String(e) };
       }

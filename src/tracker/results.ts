@@ -2,7 +2,7 @@ import type { HardwareInfo } from '../hardware.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Selection } from '../sources/select.js';
 import type { Boundary, Component, ComponentBoundary, EmissionsData, IntensityValue, Location, PowerSource, RemoteEstimate } from '../types.js';
-import { countryName } from '../intensity/index.js';
+import { countryName } from '../intensity/offline.js';
 import { J_PER_KWH } from '../units.js';
 import { VERSION } from '../version.js';
 

@@ -1,5 +1,5 @@
 import { toError } from '../errors.js';
-import { WORLD_AVERAGE_G_PER_KWH } from '../intensity/index.js';
+import { WORLD_AVERAGE_G_PER_KWH } from '../intensity/offline.js';
 import type { ResolvedOptions } from '../options.js';
 import { readMemInfo } from '../system/meminfo.js';
 import { readSystemCpuTimes, type CpuTimes } from '../system/procstat.js';

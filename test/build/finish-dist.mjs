@@ -35,7 +35,7 @@ function writeIfChanged(file, text) {
 // rebuilds dist/ when src/ is newer).
 const dataDir = join(root, 'src', 'estimate', 'data');
 const index = join(dataDir, 'cpu-tdp.index.json');
-writeIfChanged(index, `${JSON.stringify(buildIndex(JSON.parse(readFileSync(join(dataDir, 'cpu-tdp.json'), 'utf8'))))}\n`);
+writeIfChanged(index, buildIndex(JSON.parse(readFileSync(join(dataDir, 'cpu-tdp.json'), 'utf8'))));
 mkdirSync(join(dist, 'data'), { recursive: true });
 copyFileSync(index, join(dist, 'data', 'cpu-tdp.index.json'));
 for (const table of ['global-energy-mix', 'gcp-impact', 'cloud-regions', 'timezones']) {

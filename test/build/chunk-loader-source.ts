@@ -1,0 +1,13 @@
+// Stands in for src/lazy/chunk-loader.ts when vitest runs the sources (test/vitest.config.ts
+// resolve.alias): the same modules, imported statically, since the sources have no dist/lazy-*.cjs.
+import * as timeline from '../../src/exporters/timeline.js';
+import type { LazyChunks } from '../../src/lazy/chunk-loader.js';
+import * as liveIntensity from '../../src/lazy/live-intensity.js';
+import * as reporters from '../../src/lazy/reporters.js';
+import * as report from '../../src/report/run-report.js';
+
+const chunks: LazyChunks = { report, timeline, 'live-intensity': liveIntensity, reporters };
+
+export function loadChunk<K extends keyof LazyChunks>(name: K): LazyChunks[K] {
+  return chunks[name];
+}
