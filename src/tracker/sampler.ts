@@ -1,8 +1,9 @@
 import { toError } from '../errors.js';
 import { WORLD_AVERAGE_G_PER_KWH } from '../intensity/index.js';
 import type { ResolvedOptions } from '../options.js';
-import { readMemInfo } from '../system/meminfo.js';
-import { readSystemCpuTimes, type CpuTimes } from '../system/procstat.js';
+import type { MemInfo } from '../system/meminfo.js';
+import { acquireProcView, releaseProcView, type ProcView } from '../system/proc-view.js';
+import type { CpuTimes } from '../system/procstat.js';
 import type { IntensityChain } from '../intensity/chain.js';
 import { COMPONENTS, type Component, type IntensityValue, type Measurement, type PowerSource, type WattprintWarning } from '../types.js';
 import { BYTES_PER_GIB, J_PER_KWH } from '../units.js';
@@ -42,7 +43,12 @@ export class Sampler {
   private sampling = false;
   private readonly lastEnergyJ = perComponent(0);
   private lastUtilMs = -Infinity;
-  private lastCpuTimes?: CpuTimes;
+  private readonly cpuTimes: CpuTimes = { busyS: 0, totalS: 0 };
+  private readonly lastCpuTimes: CpuTimes = { busyS: 0, totalS: 0 };
+  private haveLastCpuTimes = false;
+  private readonly mem: MemInfo = { totalBytes: 0, availableBytes: 0, usedBytes: 0 };
+  /** The procfs files of this sample, shared with the built-in sources that read the same root. */
+  private proc?: ProcView;
   private timer?: NodeJS.Timeout;
   private timerDueMs = Infinity;
   private fastSampling = false;
@@ -61,6 +67,8 @@ export class Sampler {
     const { options: o } = this.host;
     this.sources = sources;
     const now = o.clock();
+    this.proc ??= acquireProcView(o.procfsRoot);
+    this.proc.begin();
     for (const c of COMPONENTS) {
       const s = this.sources[c];
       if (!s) continue;
@@ -83,6 +91,7 @@ export class Sampler {
     this.currentIntensity(); // warns now, not at the first sample, when the location falls back
     this.baseIntervalMs = Math.min(o.measurePowerSecs * 1000, ...COMPONENTS.map((c) => this.sources[c]?.maxReadIntervalMs ?? Infinity));
     this.sampleUtilization(now, true);
+    this.proc.end();
     this.generation++;
     this.schedule();
   }
@@ -108,6 +117,8 @@ export class Sampler {
     } catch {
       // Stopping a provider's refresh cannot lose data.
     }
+    if (this.proc) releaseProcView(this.proc);
+    this.proc = undefined;
   }
 
   /** While on, samples every `callSampleIntervalMs`. */
@@ -121,9 +132,11 @@ export class Sampler {
   sampleNow(): Measurement | undefined {
     if (!this.running || this.sampling) return undefined;
     this.sampling = true;
+    this.proc?.begin();
     try {
       return this.takeSample();
     } finally {
+      this.proc?.end();
       this.sampling = false;
     }
   }
@@ -263,17 +276,22 @@ export class Sampler {
   private sampleUtilization(nowMs: number, first: boolean): void {
     if (!first && nowMs - this.lastUtilMs < UTIL_MIN_INTERVAL_MS) return;
     this.lastUtilMs = nowMs;
-    const root = this.host.options.procfsRoot;
-    const times = readSystemCpuTimes(root);
-    if (times && this.lastCpuTimes) {
-      const dTotal = times.totalS - this.lastCpuTimes.totalS;
+    const proc = this.proc!;
+    const times = this.cpuTimes;
+    const last = this.lastCpuTimes;
+    const ok = proc.cpuTimes(times);
+    if (ok && this.haveLastCpuTimes) {
+      const dTotal = times.totalS - last.totalS;
       if (dTotal > 0) {
-        this.util.cpu.sum += (100 * (times.busyS - this.lastCpuTimes.busyS)) / dTotal;
+        this.util.cpu.sum += (100 * (times.busyS - last.busyS)) / dTotal;
         this.util.cpu.n++;
       }
     }
-    this.lastCpuTimes = times;
-    const mem = readMemInfo(root);
+    this.haveLastCpuTimes = ok;
+    last.busyS = times.busyS;
+    last.totalS = times.totalS;
+    const mem = this.mem;
+    proc.memInfo(mem);
     if (mem.totalBytes > 0) {
       const used = mem.totalBytes - mem.availableBytes;
       this.util.ram.sum += (100 * used) / mem.totalBytes;
