@@ -55,7 +55,9 @@ function skipToken(buf: Buffer, from: number, end: number): void {
 
 /** Start of the line beginning with `key` (which ends with its separator), or -1. */
 function findLine(buf: Buffer, len: number, key: Buffer): number {
-  if (len >= key.length && buf.compare(key, 1, key.length, 0, key.length - 1) === 0) return 0;
+  let first = len >= key.length - 1;
+  for (let i = 1; first && i < key.length; i++) first = buf[i - 1] === key[i];
+  if (first) return 0;
   const at = buf.indexOf(key);
   return at >= 0 && at + key.length <= len ? at + 1 : -1;
 }

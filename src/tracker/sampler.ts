@@ -42,6 +42,8 @@ export class Sampler {
   private running = false;
   private sampling = false;
   private readonly lastEnergyJ = perComponent(0);
+  private readonly deltaJ = perComponent(0);
+  private readonly idleFloorW: Record<Component, number | undefined> = { cpu: undefined, gpu: undefined, ram: undefined };
   private lastUtilMs = -Infinity;
   private readonly cpuTimes: CpuTimes = { busyS: 0, totalS: 0 };
   private readonly lastCpuTimes: CpuTimes = { busyS: 0, totalS: 0 };
@@ -216,22 +218,23 @@ export class Sampler {
 
   private takeSample(): Measurement {
     const sampleStartMs = performance.now();
-    const { pue, wue, clock } = this.host.options;
+    const { pue, wue, clock, measurePowerSecs } = this.host.options;
     const endMs = clock();
     const startMs = this.lastSampleMs;
-    const deltaJ = perComponent(0);
-    const idleFloorW: Partial<Record<Component, number>> = {};
-    for (const c of COMPONENTS) {
+    const minWindowMs = minPowerWindowMs(measurePowerSecs);
+    // Reused from sample to sample: the call tracker reads them during onMeasurement and keeps none.
+    const deltaJ = this.deltaJ;
+    const idleFloorW = this.idleFloorW;
+    for (let i = 0; i < COMPONENTS.length; i++) {
+      const c = COMPONENTS[i]!;
       const s = this.sources[c];
-      if (!s) {
-        idleFloorW[c] = 0;
-        continue;
-      }
-      if (s.idlePowerW !== undefined) idleFloorW[c] = s.idlePowerW * pue;
+      deltaJ[c] = 0;
+      idleFloorW[c] = s ? (s.idlePowerW !== undefined ? s.idlePowerW * pue : undefined) : 0;
+      if (!s) continue;
       const d = this.readDelta(c, s, endMs);
       const ledger = this.ledgers[c];
       ledger.lastDeltaJ = d ?? 0;
-      recordInterval(ledger, ledger.lastDeltaJ, endMs - startMs, minPowerWindowMs(this.host.options.measurePowerSecs));
+      recordInterval(ledger, ledger.lastDeltaJ, endMs - startMs, minWindowMs);
       if (d === undefined) continue;
       deltaJ[c] = d * pue;
       ledger.energyJ += d;
@@ -239,7 +242,8 @@ export class Sampler {
     const intensity = this.currentIntensity();
     const t = this.totals;
     let energyJ = 0;
-    for (const c of COMPONENTS) {
+    for (let i = 0; i < COMPONENTS.length; i++) {
+      const c = COMPONENTS[i]!;
       energyJ += deltaJ[c];
       t.energyJ[c] += deltaJ[c];
       this.ledgers[c].emissionsG += (deltaJ[c] / J_PER_KWH) * intensity.gPerKWh;
@@ -252,8 +256,9 @@ export class Sampler {
     this.generation++;
     this.sampleUtilization(endMs, false);
     const durationS = (endMs - startMs) / 1000;
-    const powerW = (j: number) => (durationS > 0 ? j / durationS : 0);
-    // Flattened to the public Measurement's columns here, at the edge.
+    const spanS = durationS > 0 ? durationS : Infinity; // no time: no power
+    // Flattened to the public Measurement's columns here, at the edge: a new object per sample,
+    // since listeners may keep it.
     const m: Measurement = {
       startMs,
       endMs,
@@ -262,9 +267,9 @@ export class Sampler {
       gpuEnergyJ: deltaJ.gpu,
       ramEnergyJ: deltaJ.ram,
       energyJ,
-      cpuPowerW: powerW(deltaJ.cpu),
-      gpuPowerW: powerW(deltaJ.gpu),
-      ramPowerW: powerW(deltaJ.ram),
+      cpuPowerW: deltaJ.cpu / spanS,
+      gpuPowerW: deltaJ.gpu / spanS,
+      ramPowerW: deltaJ.ram / spanS,
       intensityGPerKWh: intensity.gPerKWh,
       emissionsKg,
     };

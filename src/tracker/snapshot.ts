@@ -61,8 +61,8 @@ export function recordDevices(l: ComponentLedger, devicesJ: Readonly<Record<stri
   const spanMs = atMs - l.windowDevicesAtMs;
   if (spanMs < minWindowMs || spanMs <= 0) return;
   const powerW: Record<string, number> = {};
-  for (const [id, j] of Object.entries(devicesJ)) {
-    const d = j - (l.windowDevicesJ?.[id] ?? 0);
+  for (const id in devicesJ) {
+    const d = devicesJ[id]! - (l.windowDevicesJ?.[id] ?? 0);
     if (d >= 0) powerW[id] = d / (spanMs / 1000);
   }
   l.devicesPowerW = powerW;
