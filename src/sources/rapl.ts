@@ -1,6 +1,7 @@
 import { constants as osConstants } from 'node:os';
 import { WattprintError } from '../errors.js';
 import type { RaplBinding } from '../native/rapl-binding.js';
+import { acquireProcView, releaseProcView, type ProcView } from '../system/proc-view.js';
 import { readSystemCpuTimes, type CpuTimes } from '../system/procstat.js';
 import { processTreeCpuS } from '../system/proctree.js';
 import type { DeviceInfo, EnergyReading, PowerSource, ProbeResult, SourceContext, WattprintWarning } from '../types.js';
@@ -264,9 +265,14 @@ function makeSource(
 ): RaplSource {
   const id = component === 'cpu' ? 'rapl' : 'rapl-dram';
   const processMode = ctx.trackingMode === 'process';
+  // The sample's shared reads of /proc (one walk of the tree per sample for every source), held while started.
+  let view: ProcView | undefined;
   const cpuTime: CpuTimeProbe = opts.cpuTime ?? {
-    systemCpuTimes: () => readSystemCpuTimes(ctx.procfsRoot),
-    treeCpuS: () => processTreeCpuS(ctx.pid, ctx.procfsRoot),
+    systemCpuTimes: () => {
+      const t: CpuTimes = { busyS: 0, totalS: 0 };
+      return view ? (view.cpuTimes(t) ? t : undefined) : readSystemCpuTimes(ctx.procfsRoot);
+    },
+    treeCpuS: () => (view ? view.treeCpuS(ctx.pid) : processTreeCpuS(ctx.pid, ctx.procfsRoot)),
   };
   let plan: Plan | Failure | undefined;
   let states: DomainState[] = [];
@@ -355,6 +361,7 @@ function makeSource(
       });
       prevTree = prevSys = undefined;
       share = 1;
+      if (processMode && !opts.cpuTime) view ??= acquireProcView(ctx.procfsRoot);
       if (processMode) updateShare();
       running = true;
     },
@@ -401,6 +408,8 @@ function makeSource(
     },
     close() {
       running = false;
+      if (view) releaseProcView(view);
+      view = undefined;
     },
   };
 }
