@@ -13,7 +13,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const distUrl = pathToFileURL(join(here, '..', '..', 'dist', 'index.js')).href;
+// WATTPRINT_BENCH_DIST=<dir> measures another build (an older commit's dist/) against the same floor.
+const distUrl = pathToFileURL(join(process.env.WATTPRINT_BENCH_DIST ?? join(here, '..', '..', 'dist'), 'index.js')).href;
 const ROUNDS = 3;
 const CODECARBON_MS_PER_20S = [127, 162]; // issue 11: CodeCarbon 3.3, same kind of machine
 
@@ -170,10 +171,11 @@ async function main() {
     ['process', 100, 1000, 5000],
     // Steady state: after the memory-reducer GC that follows start-up (about 8 s in).
     ['machine', 1000, 12000, 15000],
+    ['process', 1000, 12000, 15000],
   ];
-  // `steady`: the last row alone; `rows=1,3`: those rows (1-based); `alloc`: the allocation rows alone.
+  // `steady`: the last two rows alone; `rows=1,3`: those rows (1-based); `alloc`: the allocation rows alone.
   const arg = process.argv[2] ?? '';
-  const only = arg === 'steady' ? configs.slice(-1) : arg.startsWith('rows=') ? arg.slice(5).split(',').map((i) => configs[Number(i) - 1]) : arg === 'alloc' ? [] : configs;
+  const only = arg === 'steady' ? configs.slice(-2) : arg.startsWith('rows=') ? arg.slice(5).split(',').map((i) => configs[Number(i) - 1]) : arg === 'alloc' ? [] : configs;
   for (const [mode, intervalMs, warmMs, windowMs] of only) {
     const rows = [];
     for (let r = 0; r < ROUNDS; r++) {
