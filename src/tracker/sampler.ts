@@ -52,7 +52,9 @@ export class Sampler {
   /** The procfs files of this sample, shared with the built-in sources that read the same root. */
   private proc?: ProcView;
   private timer?: NodeJS.Timeout;
+  /** When the armed timer fires; Infinity when none is pending. */
   private timerDueMs = Infinity;
+  private timerDelayMs = 0;
   private fastSampling = false;
   private baseIntervalMs = 0;
 
@@ -103,6 +105,7 @@ export class Sampler {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.timerDueMs = Infinity;
   }
 
   /** Releases the sources and stops the intensity provider's refresh. */
@@ -172,16 +175,21 @@ export class Sampler {
   private schedule(): void {
     const delayMs = this.intervalMs();
     const dueMs = this.host.options.clock() + delayMs;
-    if (this.timer && dueMs >= this.timerDueMs) return;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timerDueMs !== Infinity && dueMs >= this.timerDueMs) return;
     this.timerDueMs = dueMs;
+    // The same Timeout re-armed while the interval is unchanged: no new timer object per sample.
+    if (this.timer && this.timerDelayMs === delayMs) {
+      this.timer.refresh();
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timerDelayMs = delayMs;
     this.timer = setTimeout(this.tick, delayMs);
     this.timer.unref();
   }
 
   private readonly tick = () => {
-    this.timer = undefined;
-    this.timerDueMs = Infinity;
+    this.timerDueMs = Infinity; // fired: nothing pending until schedule() re-arms it
     if (!this.running) return;
     this.sampleNow();
     this.schedule();
