@@ -5,6 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ProcStat as Stat } from '../../src/system/proc-parse.js';
 
 export function legacyCpuTimes(root: string): { busyS: number; totalS: number } | undefined {
   const text = readFileSync(join(root, 'stat'), 'utf8');
@@ -30,16 +31,6 @@ export function legacyMemInfo(root: string): { totalBytes: number; availableByte
   const cached = (fields.get('Cached') ?? 0) + (fields.has('Cached') ? (fields.get('SReclaimable') ?? 0) : 0);
   const used = total - free - cached - (fields.get('Buffers') ?? 0);
   return { totalBytes: total, availableBytes: available, usedBytes: used < 0 ? total - free : used };
-}
-
-interface Stat {
-  pid: number;
-  ppid: number;
-  utime: number;
-  stime: number;
-  cutime: number;
-  cstime: number;
-  rssPages: number;
 }
 
 export function legacyParseStat(text: string): Stat | undefined {
