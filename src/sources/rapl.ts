@@ -2,8 +2,7 @@ import { constants as osConstants } from 'node:os';
 import { WattprintError } from '../errors.js';
 import type { RaplBinding } from '../native/rapl-binding.js';
 import { acquireProcView, releaseProcView, type ProcView } from '../system/proc-view.js';
-import { readSystemCpuTimes, type CpuTimes } from '../system/procstat.js';
-import { processTreeCpuS } from '../system/proctree.js';
+import type { CpuTimes } from '../system/procstat.js';
 import type { DeviceInfo, EnergyReading, PowerSource, ProbeResult, SourceContext, WattprintWarning } from '../types.js';
 import { defaultFs, errnoName, fsZoneReader, nativeZoneReader, type FsLike, type PowercapZone } from './powercap.js';
 import { powercapScale, wrapDelta, wrapTimeS, type CounterScale } from './rapl-counter.js';
@@ -265,14 +264,15 @@ function makeSource(
 ): RaplSource {
   const id = component === 'cpu' ? 'rapl' : 'rapl-dram';
   const processMode = ctx.trackingMode === 'process';
-  // The sample's shared reads of /proc (one walk of the tree per sample for every source), held while started.
+  // The sample's shared reads of /proc (one walk of the tree per sample for every source), held
+  // from start() (which acquires it before the first read) to close().
   let view: ProcView | undefined;
   const cpuTime: CpuTimeProbe = opts.cpuTime ?? {
     systemCpuTimes: () => {
       const t: CpuTimes = { busyS: 0, totalS: 0 };
-      return view ? (view.cpuTimes(t) ? t : undefined) : readSystemCpuTimes(ctx.procfsRoot);
+      return view?.cpuTimes(t) ? t : undefined;
     },
-    treeCpuS: () => (view ? view.treeCpuS(ctx.pid) : processTreeCpuS(ctx.pid, ctx.procfsRoot)),
+    treeCpuS: () => view?.treeCpuS(ctx.pid),
   };
   let plan: Plan | Failure | undefined;
   let states: DomainState[] = [];

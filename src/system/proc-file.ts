@@ -28,11 +28,6 @@ export class ProcFile {
     this.buf = Buffer.allocUnsafe(initialBytes);
   }
 
-  /** Whether a descriptor is held open now. */
-  get isOpen(): boolean {
-    return this.fd >= 0;
-  }
-
   /**
    * Reads the whole file into `buf`: the number of bytes, or -1 when it cannot be opened or read
    * (missing, permission denied, the process behind it exited). A kept descriptor that fails (its

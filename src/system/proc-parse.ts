@@ -45,14 +45,6 @@ function nextInt(buf: Buffer, from: number, end: number, stopAtNewline = true): 
   return bad || digits === 0 ? NaN : negative ? -n : n;
 }
 
-/** Skips one blank-separated token (newlines count as blanks); the cursor moves past it. */
-function skipToken(buf: Buffer, from: number, end: number): void {
-  let i = from;
-  while (i < end && (isBlank(buf[i]!) || buf[i] === NL)) i++;
-  while (i < end && !isBlank(buf[i]!) && buf[i] !== NL) i++;
-  cursor = i;
-}
-
 /** Start of the line beginning with `key` (which ends with its separator), or -1. */
 function findLine(buf: Buffer, len: number, key: Buffer): number {
   let first = len >= key.length - 1;
@@ -136,12 +128,7 @@ function kBLine(buf: Buffer, len: number, k: Buffer): number {
 
 /** The meminfo lines the RAM figures need. */
 export function parseMemFields(buf: Buffer, len: number, out: MemFields): void {
-  out.memTotal = kBLine(buf, len, MEM_KEYS.memTotal);
-  out.memFree = kBLine(buf, len, MEM_KEYS.memFree);
-  out.memAvailable = kBLine(buf, len, MEM_KEYS.memAvailable);
-  out.buffers = kBLine(buf, len, MEM_KEYS.buffers);
-  out.cached = kBLine(buf, len, MEM_KEYS.cached);
-  out.sReclaimable = kBLine(buf, len, MEM_KEYS.sReclaimable);
+  for (const k in MEM_KEYS) out[k as keyof MemFields] = kBLine(buf, len, MEM_KEYS[k as keyof MemFields]);
 }
 
 const VMRSS_KEY = key('VmRSS:');
@@ -187,26 +174,17 @@ export function parseStatBytes(buf: Buffer, len: number, out: ProcStat): boolean
   // After ')': state is field 3, so field n is at index n - 3.
   let at = close + 1;
   for (let f = 0; f <= 21; f++) {
-    if (f === 1 || (f >= 11 && f <= 14) || f === 21) {
-      const v = nextInt(buf, at, len, false);
-      if (f === 1) out.ppid = v;
-      else if (f === 11) out.utime = v;
-      else if (f === 12) out.stime = v;
-      else if (f === 13) out.cutime = v;
-      else if (f === 14) out.cstime = v;
-      else out.rssPages = v;
-    } else skipToken(buf, at, len);
+    const v = nextInt(buf, at, len, false); // NaN for the fields not used (state is a letter)
     at = cursor;
+    if (f === 1) out.ppid = v;
+    else if (f === 11) out.utime = v;
+    else if (f === 12) out.stime = v;
+    else if (f === 13) out.cutime = v;
+    else if (f === 14) out.cstime = v;
+    else if (f === 21) out.rssPages = v;
   }
-  return (
-    Number.isFinite(out.pid) &&
-    Number.isFinite(out.ppid) &&
-    Number.isFinite(out.utime) &&
-    Number.isFinite(out.stime) &&
-    Number.isFinite(out.cutime) &&
-    Number.isFinite(out.cstime) &&
-    Number.isFinite(out.rssPages)
-  );
+  // NaN (a missing or malformed field) propagates through the sum.
+  return Number.isFinite(out.pid + out.ppid + out.utime + out.stime + out.cutime + out.cstime + out.rssPages);
 }
 
 /** Appends the pids of a /proc/<pid>/task/<tid>/children list ("12 34 ") to `out`. */

@@ -152,7 +152,7 @@ describe('ProcFile: one pread into a kept buffer', () => {
     const path = file('cpu  1 2 3 4\n');
     const f = new ProcFile(path, true, 16);
     expect(f.read()).toBe(13);
-    expect(f.isOpen).toBe(true);
+    expect(fdsUnder(path)).toBe(1);
     const big = manyCpuStat(64);
     writeFileSync(path, big); // same inode, truncated and rewritten
     expect(f.read()).toBe(big.length);
@@ -160,14 +160,14 @@ describe('ProcFile: one pread into a kept buffer', () => {
     writeFileSync(path, 'cpu  5 6 7 8\n');
     expect(f.buf.toString('latin1', 0, f.read())).toBe('cpu  5 6 7 8\n');
     f.close();
-    expect(f.isOpen).toBe(false);
+    expect(fdsUnder(path)).toBe(0);
   });
 
   it('without keepOpen, holds no descriptor between reads', () => {
     const path = file('abc');
     const f = new ProcFile(path, false);
     expect(f.read()).toBe(3);
-    expect(f.isOpen).toBe(false);
+    expect(fdsUnder(path)).toBe(0);
   });
 
   it.runIf(linux)('refuses a symlink in the last component (never follows a link it was not given)', () => {
@@ -187,11 +187,11 @@ describe('ProcFile: one pread into a kept buffer', () => {
     const st = {} as ProcStat;
     const n = f.read();
     expect(parseStatBytes(f.buf, n, st) && st.pid).toBe(child.pid);
-    expect(f.isOpen).toBe(true);
+    expect(fdsUnder(f.path)).toBe(1);
     child.kill();
     await exited(child);
     expect(f.read()).toBe(-1);
-    expect(f.isOpen).toBe(false);
+    expect(fdsUnder(f.path)).toBe(0);
   });
 });
 
