@@ -274,7 +274,7 @@ export const OPTION_TABLE = {
     cli: { flags: '--no-cloud-metadata', help: "without a configured location, do not ask a cloud VM's metadata service for its region" },
   },
   callSampleIntervalMs: {
-    kind: 'number', from: 'any', default: 100,
+    kind: 'number', from: 'any', default: 250,
     check: (v: number) => (finite(v) && v >= 1 && v <= 60000 ? undefined : `expected milliseconds between 1 and 60000, got ${v}`),
     doc: 'sampling interval (ms) while wrapped calls are in flight; see [inference.md](inference.md)',
   },

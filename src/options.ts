@@ -93,7 +93,7 @@ export interface EmissionsTrackerOptions {
   geolocate?: boolean;
   /** Without a configured location, on a cloud VM (told by DMI strings), ask the link-local metadata service for the region. Default true. */
   cloudMetadata?: boolean;
-  /** Sampling interval (ms) while wrapped calls are in flight. Default 100. */
+  /** Sampling interval (ms) while wrapped calls are in flight. Default 250. */
   callSampleIntervalMs?: number;
   /**
    * How wrapped calls share each interval's energy. `'work'` (default): CPU energy above the idle

@@ -89,7 +89,8 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     );
     this.calls = new CallTracker(
       {
-        nowMs: () => this.options.clock(),
+        // The clock itself, not a closure reading it from the options: read twice per wrapped call.
+        nowMs: this.options.clock,
         requestSample: () => void this.sample(),
         setFastSampling: (on) => this.sampler.setFastSampling(on),
         emitCall: (r) => this.emitSafely('call', r),

@@ -70,7 +70,7 @@ export class CallTracker {
   ) {
     this.host = host;
     this.rule = config.attribution ?? 'work';
-    this.intervalMs = config.callSampleIntervalMs ?? 100;
+    this.intervalMs = config.callSampleIntervalMs ?? 250;
     this.maxPending = config.maxPendingCalls ?? 16384;
     const a = config.amortize;
     this.amortizedKgPerCall = a ? a.trainingEmissionsKg / a.expectedRequests : 0;

@@ -67,7 +67,7 @@ export type AttributionRule = 'work' | 'time';
 
 /** The options the call tracker reads, given at construction. */
 export interface CallTrackerConfig {
-  /** Fast sampling interval while calls are in flight. Default 100. */
+  /** Fast sampling interval while calls are in flight. Default 250. */
   readonly callSampleIntervalMs?: number;
   readonly baseline?: { readonly durationMs: number };
   readonly amortize?: { readonly trainingEmissionsKg: number; readonly expectedRequests: number };

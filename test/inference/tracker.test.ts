@@ -47,7 +47,7 @@ function deferred() {
 
 describe('CallTracker through EmissionsTracker', () => {
   it('attributes concurrent calls by overlap and conserves the tracker’s total energy', async () => {
-    const { clock, tracker, records } = setup();
+    const { clock, tracker, records } = setup({ callSampleIntervalMs: 100 });
     const handler = tracker.wrap((d: { promise: Promise<void> }) => d.promise, { name: 'handler' });
     tracker.start();
     const a = deferred();

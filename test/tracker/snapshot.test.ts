@@ -138,8 +138,8 @@ describe('tracker.snapshot()', () => {
     // Registered before start(): the tracker still attributes the interval to calls before the event.
     tracker.on('measurement', () => (inside = tracker.snapshot().calls.length));
     tracker.start();
-    // A call ending a call-sampling interval (100 ms) after the last sample takes one, which attributes it.
-    tracker.wrap(() => clock.advance(100), { name: 'h' })();
+    // A call ending a call-sampling interval (250 ms, the default) after the last sample takes one, which attributes it.
+    tracker.wrap(() => clock.advance(250), { name: 'h' })();
     expect(inside).toBe(1);
     expect(tracker.snapshot().calls.map((c) => [c.name, c.ok])).toEqual([['h', 1]]);
   });
