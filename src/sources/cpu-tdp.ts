@@ -1,8 +1,8 @@
 import { WattprintError } from '../errors.js';
 import { cpuTdp, IDLE_SHARE } from '../estimate/cpu-tdp.js';
 import { readCpuInfo, type CpuInfo } from '../system/cpuinfo.js';
-import { readSystemCpuTimes, type CpuTimes } from '../system/procstat.js';
-import { processTreeCpuS } from '../system/proctree.js';
+import { acquireProcView, releaseProcView, type ProcView } from '../system/proc-view.js';
+import type { CpuTimes } from '../system/procstat.js';
 import type { DeviceInfo, EnergyReading, PowerSource, ProbeResult, SourceContext } from '../types.js';
 
 /** Load assumed when no CPU times can be read (CodeCarbon's constant mode, 50 % of TDP). */
@@ -38,29 +38,45 @@ export function cpuTdpSource(ctx: SourceContext, opts: { tdpW?: number; cpu?: Cp
 
   let started = false;
   let lastMs = 0;
-  let lastTimes: CpuTimes | undefined;
+  let view: ProcView | undefined;
+  const nowTimes: CpuTimes = { busyS: 0, totalS: 0 };
+  const lastTimes: CpuTimes = { busyS: 0, totalS: 0 };
+  let haveLastTimes = false;
   let lastTreeS: number | undefined;
   let totalJ = 0;
   let lastUtilization = 0;
   let poll: NodeJS.Timeout | undefined;
+  // What intervalShare() found, kept here rather than returned in a new object at every sample.
+  let share = 0;
+  let utilization = 0;
 
-  /** Power share of TDP over the interval ending now, and the utilisation in [0, 1]. */
-  function intervalShare(wallS: number): { share: number; utilization: number } {
+  /** Sets the power share of TDP over the interval ending now, and the utilisation in [0, 1]. */
+  function intervalShare(wallS: number): void {
     if (processMode) {
-      const nowS = processTreeCpuS(ctx.pid, ctx.procfsRoot);
+      const nowS = view!.treeCpuS(ctx.pid);
       const prev = lastTreeS;
       if (nowS !== undefined) lastTreeS = nowS;
-      if (nowS === undefined || prev === undefined) return { share: 0, utilization: 0 };
-      const share = Math.min(1, Math.max(0, nowS - prev) / (wallS * cpu.threads));
-      return { share, utilization: share };
+      share = nowS === undefined || prev === undefined ? 0 : Math.min(1, Math.max(0, nowS - prev) / (wallS * cpu.threads));
+      utilization = share;
+      return;
     }
-    const now = readSystemCpuTimes(ctx.procfsRoot);
-    const prev = lastTimes;
-    if (now !== undefined) lastTimes = now;
-    if (now === undefined || prev === undefined) return { share: CONSTANT_LOAD_SHARE, utilization: lastUtilization };
-    const totalS = now.totalS - prev.totalS;
-    const load = totalS > 0 ? Math.min(1, Math.max(0, (now.busyS - prev.busyS) / totalS)) : lastUtilization;
-    return { share: IDLE_SHARE + (1 - IDLE_SHARE) * load ** 3, utilization: load };
+    const ok = view!.cpuTimes(nowTimes);
+    const hadPrev = haveLastTimes;
+    const totalS = nowTimes.totalS - lastTimes.totalS;
+    const busyS = nowTimes.busyS - lastTimes.busyS;
+    if (ok) {
+      lastTimes.busyS = nowTimes.busyS;
+      lastTimes.totalS = nowTimes.totalS;
+      haveLastTimes = true;
+    }
+    if (!ok || !hadPrev) {
+      share = CONSTANT_LOAD_SHARE;
+      utilization = lastUtilization;
+      return;
+    }
+    const load = totalS > 0 ? Math.min(1, Math.max(0, busyS / totalS)) : lastUtilization;
+    share = IDLE_SHARE + (1 - IDLE_SHARE) * load ** 3;
+    utilization = load;
   }
 
   /** Integrates the power of the interval since the last integration, ending now. */
@@ -68,7 +84,7 @@ export function cpuTdpSource(ctx: SourceContext, opts: { tdpW?: number; cpu?: Cp
     const nowMs = ctx.nowMs();
     const wallS = (nowMs - lastMs) / 1000;
     if (wallS > 0) {
-      const { share, utilization } = intervalShare(wallS);
+      intervalShare(wallS);
       totalJ += basis.tdpW * share * wallS;
       lastUtilization = utilization;
       lastMs = nowMs;
@@ -97,10 +113,11 @@ export function cpuTdpSource(ctx: SourceContext, opts: { tdpW?: number; cpu?: Cp
       lastUtilization = 0;
       lastMs = ctx.nowMs();
       stopPolling();
-      if (processMode) lastTreeS = processTreeCpuS(ctx.pid, ctx.procfsRoot);
+      view ??= acquireProcView(ctx.procfsRoot);
+      if (processMode) lastTreeS = view.treeCpuS(ctx.pid);
       else {
         // Process mode's share is linear in CPU time, so its interval average is already exact.
-        lastTimes = readSystemCpuTimes(ctx.procfsRoot);
+        haveLastTimes = view.cpuTimes(lastTimes);
         poll = setTimeout(integrate, LOAD_POLL_MS + LOAD_POLL_SLACK_MS);
         poll.unref();
       }
@@ -113,6 +130,8 @@ export function cpuTdpSource(ctx: SourceContext, opts: { tdpW?: number; cpu?: Cp
     close() {
       started = false;
       stopPolling();
+      if (view) releaseProcView(view);
+      view = undefined;
     },
   };
 }

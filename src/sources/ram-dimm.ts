@@ -2,7 +2,7 @@ import { WattprintError } from '../errors.js';
 import { estimateDimmCount, ramPowerW, wattsPerDimm } from '../estimate/ram.js';
 import { machineArch } from '../system/cpuinfo.js';
 import { readMemInfo } from '../system/meminfo.js';
-import { processTreeRssBytes } from '../system/proctree.js';
+import { acquireProcView, releaseProcView, type ProcView } from '../system/proc-view.js';
 import type { DeviceInfo, EnergyReading, PowerSource, SourceContext } from '../types.js';
 import { BYTES_PER_GIB } from '../units.js';
 
@@ -32,6 +32,7 @@ export function ramModelSource(ctx: SourceContext, opts: { arch?: string } = {})
   let lastMs = 0;
   let lastRssBytes = 0;
   let totalJ = 0;
+  let view: ProcView | undefined;
 
   return {
     id: 'ram-dimm',
@@ -52,7 +53,10 @@ export function ramModelSource(ctx: SourceContext, opts: { arch?: string } = {})
       started = true;
       totalJ = 0;
       lastMs = ctx.nowMs();
-      if (processMode) lastRssBytes = processTreeRssBytes(ctx.pid, ctx.procfsRoot) ?? 0;
+      if (processMode) {
+        view ??= acquireProcView(ctx.procfsRoot);
+        lastRssBytes = view.treeRssBytes(ctx.pid) ?? 0;
+      }
     },
     read(): EnergyReading {
       if (!started) throw new WattprintError('STATE', 'ram-dimm source: read() called before start()');
@@ -61,13 +65,18 @@ export function ramModelSource(ctx: SourceContext, opts: { arch?: string } = {})
       // Machine mode needs no /proc read per sample: the model depends on the total size only.
       if (processMode) {
         // An unreadable tree (process gone) keeps the last known size.
-        lastRssBytes = processTreeRssBytes(ctx.pid, ctx.procfsRoot) ?? lastRssBytes;
+        lastRssBytes = view!.treeRssBytes(ctx.pid) ?? lastRssBytes;
       }
       if (wallS > 0) {
         totalJ += (processMode ? ramPowerW(lastRssBytes / BYTES_PER_GIB, arch) : machineW) * wallS;
         lastMs = nowMs;
       }
       return { energyJ: totalJ, devicesJ: { [device.id]: totalJ } };
+    },
+    close() {
+      started = false;
+      if (view) releaseProcView(view);
+      view = undefined;
     },
   };
 }

@@ -1,8 +1,8 @@
 import { constants as osConstants } from 'node:os';
 import { WattprintError } from '../errors.js';
 import type { RaplBinding } from '../native/rapl-binding.js';
-import { readSystemCpuTimes, type CpuTimes } from '../system/procstat.js';
-import { processTreeCpuS } from '../system/proctree.js';
+import { acquireProcView, releaseProcView, type ProcView } from '../system/proc-view.js';
+import type { CpuTimes } from '../system/procstat.js';
 import type { DeviceInfo, EnergyReading, PowerSource, ProbeResult, SourceContext, WattprintWarning } from '../types.js';
 import { defaultFs, errnoName, fsZoneReader, nativeZoneReader, type FsLike, type PowercapZone } from './powercap.js';
 import { powercapScale, wrapDelta, wrapTimeS, type CounterScale } from './rapl-counter.js';
@@ -285,9 +285,15 @@ function makeSource(
 ): RaplSource {
   const id = component === 'cpu' ? 'rapl' : 'rapl-dram';
   const processMode = ctx.trackingMode === 'process';
+  // The sample's shared reads of /proc (one walk of the tree per sample for every source), held
+  // from start() (which acquires it before the first read) to close().
+  let view: ProcView | undefined;
   const cpuTime: CpuTimeProbe = opts.cpuTime ?? {
-    systemCpuTimes: () => readSystemCpuTimes(ctx.procfsRoot),
-    treeCpuS: () => processTreeCpuS(ctx.pid, ctx.procfsRoot),
+    systemCpuTimes: () => {
+      const t: CpuTimes = { busyS: 0, totalS: 0 };
+      return view?.cpuTimes(t) ? t : undefined;
+    },
+    treeCpuS: () => view?.treeCpuS(ctx.pid),
   };
   let plan: Plan | Failure | undefined;
   let states: DomainState[] = [];
@@ -376,6 +382,7 @@ function makeSource(
       });
       prevTree = prevSys = undefined;
       share = 1;
+      if (processMode && !opts.cpuTime) view ??= acquireProcView(ctx.procfsRoot);
       if (processMode) updateShare();
       running = true;
     },
@@ -422,6 +429,8 @@ function makeSource(
     },
     close() {
       running = false;
+      if (view) releaseProcView(view);
+      view = undefined;
     },
   };
 }

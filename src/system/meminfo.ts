@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { ProcFile } from './proc-file.js';
+import { parseMemFields, type MemFields } from './proc-parse.js';
 
 /** Machine memory in bytes. */
 export interface MemInfo {
@@ -19,24 +20,35 @@ export interface MemInfo {
  * `os.totalmem()` and `os.freemem()`. Never throws.
  */
 export function readMemInfo(procfsRoot = '/proc'): MemInfo {
-  try {
-    const fields = new Map<string, number>();
-    for (const line of readFileSync(join(procfsRoot, 'meminfo'), 'utf8').split('\n')) {
-      const m = /^(\w+):\s+(\d+)\s*kB/.exec(line);
-      if (m) fields.set(m[1]!, Number(m[2]) * 1024);
+  const out: MemInfo = { totalBytes: 0, availableBytes: 0, usedBytes: 0 };
+  readMemInfoInto(new ProcFile(join(procfsRoot, 'meminfo'), false), out);
+  return out;
+}
+
+const fields: MemFields = { memTotal: NaN, memFree: NaN, memAvailable: NaN, buffers: NaN, cached: NaN, sReclaimable: NaN };
+const or0 = (v: number) => (Number.isNaN(v) ? 0 : v);
+
+/** {@link readMemInfo} through a kept file (`<procfsRoot>/meminfo`) into `out`, without allocating where procfs answers. */
+export function readMemInfoInto(file: ProcFile, out: MemInfo): void {
+  const n = file.read();
+  if (n >= 0) {
+    parseMemFields(file.buf, n, fields);
+    const total = fields.memTotal;
+    if (total > 0) {
+      const free = or0(fields.memFree);
+      const buffers = or0(fields.buffers);
+      const hasCached = !Number.isNaN(fields.cached);
+      const available = Number.isNaN(fields.memAvailable) ? free + buffers + or0(fields.cached) : fields.memAvailable;
+      const cached = or0(fields.cached) + (hasCached ? or0(fields.sReclaimable) : 0);
+      const used = total - free - cached - buffers;
+      out.totalBytes = total;
+      out.availableBytes = available;
+      out.usedBytes = used < 0 ? total - free : used;
+      return;
     }
-    const total = fields.get('MemTotal');
-    if (total !== undefined && total > 0) {
-      const available =
-        fields.get('MemAvailable') ??
-        (fields.get('MemFree') ?? 0) + (fields.get('Buffers') ?? 0) + (fields.get('Cached') ?? 0);
-      const free = fields.get('MemFree') ?? 0;
-      const cached = (fields.get('Cached') ?? 0) + (fields.has('Cached') ? (fields.get('SReclaimable') ?? 0) : 0);
-      const used = total - free - cached - (fields.get('Buffers') ?? 0);
-      return { totalBytes: total, availableBytes: available, usedBytes: used < 0 ? total - free : used };
-    }
-  } catch {
-    // No procfs here (macOS, Windows): os answers below.
   }
-  return { totalBytes: os.totalmem(), availableBytes: os.freemem(), usedBytes: os.totalmem() - os.freemem() };
+  // No procfs here (macOS, Windows): os answers.
+  out.totalBytes = os.totalmem();
+  out.availableBytes = os.freemem();
+  out.usedBytes = out.totalBytes - out.availableBytes;
 }

@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { ProcFile } from './proc-file.js';
+import { parseCpuTicks, type CpuTicks } from './proc-parse.js';
 
 /**
  * Clock ticks per second of the times in /proc (`getconf CLK_TCK`). USER_HZ is part of the kernel ABI
@@ -22,19 +23,28 @@ export interface CpuTimes {
  * in user and nice (as psutil does). Returns undefined when neither source answers.
  */
 export function readSystemCpuTimes(procfsRoot = '/proc'): CpuTimes | undefined {
-  let text: string | undefined;
-  try {
-    text = readFileSync(join(procfsRoot, 'stat'), 'utf8');
-  } catch {
-    return fromOs();
+  const out: CpuTimes = { busyS: 0, totalS: 0 };
+  return readCpuTimesInto(new ProcFile(join(procfsRoot, 'stat'), false), out) ? out : undefined;
+}
+
+const ticks: CpuTicks = { busyTicks: 0, totalTicks: 0 };
+
+/**
+ * {@link readSystemCpuTimes} through a kept file (`<procfsRoot>/stat`) into `out`, without
+ * allocating where procfs answers. False when neither procfs nor `os.cpus()` answers.
+ */
+export function readCpuTimesInto(file: ProcFile, out: CpuTimes): boolean {
+  const n = file.read();
+  if (n >= 0 && parseCpuTicks(file.buf, n, ticks)) {
+    out.busyS = ticks.busyTicks / USER_HZ;
+    out.totalS = ticks.totalTicks / USER_HZ;
+    return true;
   }
-  const line = text.split('\n').find((l) => l.startsWith('cpu '));
-  if (line === undefined) return fromOs();
-  const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
-  if (ticks.length < 4 || ticks.some((t) => !Number.isFinite(t))) return fromOs();
-  const total = ticks.reduce((a, b) => a + b, 0);
-  const idle = ticks[3]! + (ticks[4] ?? 0);
-  return { busyS: (total - idle) / USER_HZ, totalS: total / USER_HZ };
+  const os = fromOs();
+  if (!os) return false;
+  out.busyS = os.busyS;
+  out.totalS = os.totalS;
+  return true;
 }
 
 function fromOs(): CpuTimes | undefined {

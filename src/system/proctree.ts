@@ -1,130 +1,246 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ProcFile } from './proc-file.js';
+import { parsePidList, parseStatBytes, parseVmRssBytes, type ProcStat } from './proc-parse.js';
 import { USER_HZ } from './procstat.js';
 
-/** The fields of /proc/<pid>/stat that the tree needs; times in clock ticks. */
-export interface ProcStat {
-  pid: number;
-  ppid: number;
-  utime: number;
-  stime: number;
-  cutime: number;
-  cstime: number;
-  /** Resident pages. */
-  rssPages: number;
-}
+export type { ProcStat } from './proc-parse.js';
 
 /** Bytes per page for the stat `rss` fallback; 4 KiB on x86 and on most arm64 kernels. */
 const PAGE_BYTES = 4096;
+/**
+ * Descriptors a walker keeps open at most (stat, status and each thread's children list per
+ * member); files beyond it are opened for each read, so a large tree cannot exhaust the host's.
+ */
+const MAX_KEPT_FILES = 256;
+
+const emptyStat = (): ProcStat => ({ pid: 0, ppid: 0, utime: 0, stime: 0, cutime: 0, cstime: 0, rssPages: 0 });
 
 /**
  * Parses one /proc/<pid>/stat line. The command name (field 2) sits in parentheses and may itself
  * contain spaces and parentheses, so the fields are counted from the last `)`.
  */
 export function parseProcStat(text: string): ProcStat | undefined {
-  const close = text.lastIndexOf(')');
-  const open = text.indexOf('(');
-  if (open < 0 || close < open) return undefined;
-  const pid = Number(text.slice(0, open).trim());
-  // After ')': state is field 3, so field n is at index n - 3.
-  const f = text.slice(close + 1).trim().split(/\s+/).map(Number);
-  const stat: ProcStat = {
-    pid,
-    ppid: f[1]!,
-    utime: f[11]!,
-    stime: f[12]!,
-    cutime: f[13]!,
-    cstime: f[14]!,
-    rssPages: f[21]!,
-  };
-  return Object.values(stat).every(Number.isFinite) ? stat : undefined;
+  const stat = emptyStat();
+  const buf = Buffer.from(text, 'utf8');
+  return parseStatBytes(buf, buf.length, stat) ? stat : undefined;
 }
 
-function readStat(procfsRoot: string, pid: number): ProcStat | undefined {
-  try {
-    return parseProcStat(readFileSync(join(procfsRoot, String(pid), 'stat'), 'utf8'));
-  } catch {
-    return undefined;
-  }
+export interface TaskFile {
+  file: ProcFile;
+  seen: number;
+}
+
+/** One member of the tree and its files, kept from walk to walk while it lives. */
+export interface Member {
+  readonly pid: number;
+  readonly stat: ProcFile;
+  status?: ProcFile;
+  readonly taskDir: string;
+  readonly tasks: Map<string, TaskFile>;
+  readonly st: ProcStat;
+  seen: number;
 }
 
 /**
- * Children of `pid` from /proc/<pid>/task/<tid>/children (every thread: a child belongs to the thread
- * that forked it). Undefined when the kernel lacks CONFIG_PROC_CHILDREN or the files are unreadable.
+ * Walks a process tree through procfs, keeping each member's files open from one walk to the next
+ * (see {@link ProcFile}): the kernel's /proc/<n>/task/<tid>/children lists where they exist (every
+ * thread: a child belongs to the thread that forked it), else the ppid links of every
+ * /proc/<n>/stat. A member that exits between the listing and the read is left out; nothing throws.
  */
-function childPids(procfsRoot: string, pid: number): number[] | undefined {
-  try {
-    const taskDir = join(procfsRoot, String(pid), 'task');
-    const pids: number[] = [];
-    for (const tid of readdirSync(taskDir)) {
-      for (const child of readFileSync(join(taskDir, tid, 'children'), 'utf8').split(' ')) {
-        if (child.trim() !== '') pids.push(Number(child));
+export class TreeWalker {
+  /** The members found by the last {@link walk}, root first. */
+  readonly members: Member[] = [];
+  private readonly known = new Map<number, Member>();
+  private readonly pidScratch: number[] = [];
+  private generation = 0;
+  private keptFiles = 0;
+
+  constructor(
+    readonly procfsRoot: string,
+    private readonly keepOpen = true,
+  ) {}
+
+  /**
+   * Walks the tree of `pid`: the number of members, 0 when `pid` does not exist, -1 when there is
+   * no procfs at the root at all (macOS, Windows).
+   */
+  walk(pid: number): number {
+    let gen = ++this.generation;
+    const out = this.members;
+    out.length = 0;
+    const root = this.member(pid);
+    if (!this.readStat(root)) {
+      this.prune(gen);
+      return existsSync(this.procfsRoot) ? 0 : -1;
+    }
+    root.seen = gen;
+    out.push(root);
+    if (!this.walkChildren(gen)) {
+      // A member without children lists (a kernel without CONFIG_PROC_CHILDREN, or one that exited
+      // between its stat and its listing): the ppid links of every process decide instead.
+      root.seen = gen = ++this.generation;
+      out.length = 1;
+      this.scanTree(pid, gen);
+    }
+    this.prune(gen);
+    return out.length;
+  }
+
+  /** utime + stime + cutime + cstime over the members of the last walk, in clock ticks. */
+  cpuTicks(): number {
+    let ticks = 0;
+    for (const m of this.members) ticks += m.st.utime + m.st.stime + m.st.cutime + m.st.cstime;
+    return ticks;
+  }
+
+  /** Sum of `VmRSS` over the members of the last walk; stat `rss` × 4096 where status is unreadable. */
+  rssBytes(): number {
+    let bytes = 0;
+    for (const m of this.members) {
+      m.status ??= this.file(join(this.procfsRoot, String(m.pid), 'status'));
+      const n = m.status.read();
+      bytes += n >= 0 ? parseVmRssBytes(m.status.buf, n) : m.st.rssPages * PAGE_BYTES;
+    }
+    return bytes;
+  }
+
+  /** Closes every descriptor held; a later walk opens what it needs again. */
+  close(): void {
+    for (const m of this.known.values()) this.forget(m);
+    this.known.clear();
+    this.members.length = 0;
+  }
+
+  private file(path: string): ProcFile {
+    const keep = this.keepOpen && this.keptFiles < MAX_KEPT_FILES;
+    if (keep) this.keptFiles++;
+    return new ProcFile(path, keep, 1024);
+  }
+
+  private release(f: ProcFile): void {
+    f.close();
+    if (this.keepOpen && this.keptFiles > 0) this.keptFiles--;
+  }
+
+  private member(pid: number): Member {
+    let m = this.known.get(pid);
+    if (!m) {
+      const dir = join(this.procfsRoot, String(pid));
+      m = { pid, stat: this.file(join(dir, 'stat')), taskDir: join(dir, 'task'), tasks: new Map(), st: emptyStat(), seen: 0 };
+      this.known.set(pid, m);
+    }
+    return m;
+  }
+
+  private readStat(m: Member): boolean {
+    const n = m.stat.read();
+    return n >= 0 && parseStatBytes(m.stat.buf, n, m.st);
+  }
+
+  private forget(m: Member): void {
+    this.release(m.stat);
+    if (m.status) this.release(m.status);
+    for (const t of m.tasks.values()) this.release(t.file);
+    m.tasks.clear();
+  }
+
+  /** Drops the members not seen by the walk `gen` (exited, or left the tree), closing their files. */
+  private prune(gen: number): void {
+    if (this.known.size === this.members.length) return;
+    for (const m of this.known.values()) {
+      if (m.seen === gen) continue;
+      this.forget(m);
+      this.known.delete(m.pid);
+    }
+  }
+
+  /** The tree through the kernel's children lists; false when a member has none. */
+  private walkChildren(gen: number): boolean {
+    const out = this.members;
+    const pids = this.pidScratch;
+    for (let i = 0; i < out.length; i++) {
+      pids.length = 0;
+      if (!this.childPids(out[i]!, gen, pids)) return false;
+      for (const pid of pids) {
+        if (this.known.get(pid)?.seen === gen) continue;
+        const child = this.member(pid);
+        if (!this.readStat(child)) continue; // exited meanwhile; pruned below
+        child.seen = gen;
+        out.push(child);
       }
     }
-    return pids;
-  } catch {
-    return undefined;
+    return true;
   }
-}
 
-/** The tree through the kernel's children lists: reads only the tree's own files. */
-function walkChildren(procfsRoot: string, root: ProcStat): ProcStat[] | undefined {
-  const out = [root];
-  const seen = new Set([root.pid]);
-  for (let i = 0; i < out.length; i++) {
-    const children = childPids(procfsRoot, out[i]!.pid);
-    if (children === undefined) return undefined;
-    for (const pid of children) {
-      if (seen.has(pid)) continue;
-      seen.add(pid);
-      const stat = readStat(procfsRoot, pid);
-      if (stat) out.push(stat); // else it exited meanwhile
+  /** Appends the children of `m` (every thread's list) to `out`; false when no list could be read. */
+  private childPids(m: Member, gen: number, out: number[]): boolean {
+    let tids: string[];
+    try {
+      tids = readdirSync(m.taskDir);
+    } catch {
+      return false;
+    }
+    let read = 0;
+    for (const tid of tids) {
+      let t = m.tasks.get(tid);
+      if (!t) m.tasks.set(tid, (t = { file: this.file(join(m.taskDir, tid, 'children')), seen: 0 }));
+      const n = t.file.read();
+      if (n < 0) continue; // the thread ended between the listing and the read
+      t.seen = gen;
+      read++;
+      parsePidList(t.file.buf, n, out);
+    }
+    if (m.tasks.size > read) {
+      for (const [tid, t] of m.tasks) {
+        if (t.seen === gen) continue;
+        this.release(t.file);
+        m.tasks.delete(tid);
+      }
+    }
+    return read > 0;
+  }
+
+  /** The tree from the ppid links of every /proc/<n>/stat (kernels without children lists). */
+  private scanTree(pid: number, gen: number): void {
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(this.procfsRoot);
+    } catch {
+      // Listing refused: only the root is known.
+    }
+    const children = new Map<number, number[]>();
+    const st = emptyStat();
+    for (const name of entries) {
+      if (!/^\d+$/.test(name)) continue;
+      const f = new ProcFile(join(this.procfsRoot, name, 'stat'), false, 1024);
+      const n = f.read();
+      if (n < 0 || !parseStatBytes(f.buf, n, st)) continue; // exited between readdir and read
+      const list = children.get(st.ppid);
+      if (list) list.push(st.pid);
+      else children.set(st.ppid, [st.pid]);
+    }
+    const out = this.members;
+    const queue = [...(children.get(pid) ?? [])];
+    for (let i = 0; i < queue.length; i++) {
+      const next = queue[i]!;
+      if (this.known.get(next)?.seen === gen) continue;
+      const m = this.member(next);
+      if (!this.readStat(m)) continue;
+      m.seen = gen;
+      out.push(m);
+      queue.push(...(children.get(next) ?? []));
     }
   }
-  return out;
 }
 
-/** The tree from the ppid links of every /proc/<n>/stat (kernels without children lists). */
-function scanTree(procfsRoot: string, pid: number): ProcStat[] {
-  let entries: string[] = [];
+function walkOnce<T>(pid: number, procfsRoot: string, use: (w: TreeWalker, members: number) => T): T {
+  const w = new TreeWalker(procfsRoot, false);
   try {
-    entries = readdirSync(procfsRoot);
-  } catch {
-    // Listing refused: only the root is known.
+    return use(w, w.walk(pid));
+  } finally {
+    w.close();
   }
-  const procs = new Map<number, ProcStat>();
-  const children = new Map<number, number[]>();
-  for (const name of entries) {
-    if (!/^\d+$/.test(name)) continue;
-    const stat = readStat(procfsRoot, Number(name));
-    if (!stat) continue; // exited between readdir and read
-    procs.set(stat.pid, stat);
-    const list = children.get(stat.ppid);
-    if (list) list.push(stat.pid);
-    else children.set(stat.ppid, [stat.pid]);
-  }
-  const out: ProcStat[] = [];
-  const seen = new Set<number>();
-  const queue = [pid];
-  for (let i = 0; i < queue.length; i++) {
-    const next = queue[i]!;
-    const stat = procs.get(next);
-    if (seen.has(next) || !stat) continue;
-    seen.add(next);
-    out.push(stat);
-    queue.push(...(children.get(next) ?? []));
-  }
-  return out;
-}
-
-/**
- * Stats of `pid` and its live descendants: empty when `pid` does not exist, undefined when there is
- * no procfs at `procfsRoot` at all (macOS, Windows).
- */
-function treeStats(pid: number, procfsRoot: string): ProcStat[] | undefined {
-  const root = readStat(procfsRoot, pid);
-  if (!root) return existsSync(procfsRoot) ? [] : undefined;
-  return walkChildren(procfsRoot, root) ?? scanTree(procfsRoot, pid);
 }
 
 /**
@@ -133,7 +249,7 @@ function treeStats(pid: number, procfsRoot: string): ProcStat[] | undefined {
  * Empty when `pid` does not exist; `[pid]` where procfs is missing (nothing else can be known).
  */
 export function processTreePids(pid: number, procfsRoot = '/proc'): number[] {
-  return treeStats(pid, procfsRoot)?.map((p) => p.pid) ?? [pid];
+  return walkOnce(pid, procfsRoot, (w, n) => (n < 0 ? [pid] : w.members.map((m) => m.pid)));
 }
 
 /**
@@ -147,16 +263,17 @@ export function processTreePids(pid: number, procfsRoot = '/proc'): number[] {
  * `pid === process.pid`, else undefined.
  */
 export function processTreeCpuS(pid: number, procfsRoot = '/proc'): number | undefined {
-  const tree = treeStats(pid, procfsRoot);
-  if (tree === undefined) {
+  return walkOnce(pid, procfsRoot, (w, n) => treeCpuS(w, n, pid));
+}
+
+/** {@link processTreeCpuS} from a walker's last walk, which found `members` (see {@link TreeWalker.walk}). */
+export function treeCpuS(w: TreeWalker, members: number, pid: number): number | undefined {
+  if (members < 0) {
     if (pid !== process.pid) return undefined;
     const { user, system } = process.cpuUsage();
     return (user + system) / 1e6;
   }
-  if (tree.length === 0) return undefined;
-  let ticks = 0;
-  for (const p of tree) ticks += p.utime + p.stime + p.cutime + p.cstime;
-  return ticks / USER_HZ;
+  return members === 0 ? undefined : w.cpuTicks() / USER_HZ;
 }
 
 /**
@@ -166,20 +283,11 @@ export function processTreeCpuS(pid: number, procfsRoot = '/proc'): number | und
  * process's `process.memoryUsage.rss()` for `pid === process.pid`, else undefined.
  */
 export function processTreeRssBytes(pid: number, procfsRoot = '/proc'): number | undefined {
-  const tree = treeStats(pid, procfsRoot);
-  if (tree === undefined) return pid === process.pid ? process.memoryUsage.rss() : undefined;
-  if (tree.length === 0) return undefined;
-  let bytes = 0;
-  for (const p of tree) bytes += vmRssBytes(procfsRoot, p.pid) ?? p.rssPages * PAGE_BYTES;
-  return bytes;
+  return walkOnce(pid, procfsRoot, (w, n) => treeRssBytes(w, n, pid));
 }
 
-function vmRssBytes(procfsRoot: string, pid: number): number | undefined {
-  try {
-    const m = /^VmRSS:\s+(\d+)\s*kB/m.exec(readFileSync(join(procfsRoot, String(pid), 'status'), 'utf8'));
-    // Kernel threads and zombies have no VmRSS line: they hold no user memory.
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return undefined;
-  }
+/** {@link processTreeRssBytes} from a walker's last walk, which found `members`. */
+export function treeRssBytes(w: TreeWalker, members: number, pid: number): number | undefined {
+  if (members < 0) return pid === process.pid ? process.memoryUsage.rss() : undefined;
+  return members === 0 ? undefined : w.rssBytes();
 }

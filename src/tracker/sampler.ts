@@ -1,8 +1,9 @@
 import { toError } from '../errors.js';
 import { WORLD_AVERAGE_G_PER_KWH } from '../intensity/offline.js';
 import type { ResolvedOptions } from '../options.js';
-import { readMemInfo } from '../system/meminfo.js';
-import { readSystemCpuTimes, type CpuTimes } from '../system/procstat.js';
+import type { MemInfo } from '../system/meminfo.js';
+import { acquireProcView, releaseProcView, type ProcView } from '../system/proc-view.js';
+import type { CpuTimes } from '../system/procstat.js';
 import type { IntensityChain } from '../intensity/chain.js';
 import { COMPONENTS, type Component, type IntensityValue, type Measurement, type PowerSource, type WattprintWarning } from '../types.js';
 import { BYTES_PER_GIB, J_PER_KWH } from '../units.js';
@@ -41,10 +42,19 @@ export class Sampler {
   private running = false;
   private sampling = false;
   private readonly lastEnergyJ = perComponent(0);
+  private readonly deltaJ = perComponent(0);
+  private readonly idleFloorW: Record<Component, number | undefined> = { cpu: undefined, gpu: undefined, ram: undefined };
   private lastUtilMs = -Infinity;
-  private lastCpuTimes?: CpuTimes;
+  private readonly cpuTimes: CpuTimes = { busyS: 0, totalS: 0 };
+  private readonly lastCpuTimes: CpuTimes = { busyS: 0, totalS: 0 };
+  private haveLastCpuTimes = false;
+  private readonly mem: MemInfo = { totalBytes: 0, availableBytes: 0, usedBytes: 0 };
+  /** The procfs files of this sample, shared with the built-in sources that read the same root. */
+  private proc?: ProcView;
   private timer?: NodeJS.Timeout;
+  /** When the armed timer fires; Infinity when none is pending. */
   private timerDueMs = Infinity;
+  private timerDelayMs = 0;
   private fastSampling = false;
   private baseIntervalMs = 0;
 
@@ -61,6 +71,8 @@ export class Sampler {
     const { options: o } = this.host;
     this.sources = sources;
     const now = o.clock();
+    this.proc ??= acquireProcView(o.procfsRoot);
+    this.proc.begin();
     for (const c of COMPONENTS) {
       const s = this.sources[c];
       if (!s) continue;
@@ -83,6 +95,7 @@ export class Sampler {
     this.currentIntensity(); // warns now, not at the first sample, when the location falls back
     this.baseIntervalMs = Math.min(o.measurePowerSecs * 1000, ...COMPONENTS.map((c) => this.sources[c]?.maxReadIntervalMs ?? Infinity));
     this.sampleUtilization(now, true);
+    this.proc.end();
     this.generation++;
     this.schedule();
   }
@@ -92,6 +105,7 @@ export class Sampler {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.timerDueMs = Infinity;
   }
 
   /** Releases the sources and stops the intensity provider's refresh. */
@@ -108,6 +122,8 @@ export class Sampler {
     } catch {
       // Stopping a provider's refresh cannot lose data.
     }
+    if (this.proc) releaseProcView(this.proc);
+    this.proc = undefined;
   }
 
   /** While on, samples every `callSampleIntervalMs`. */
@@ -121,9 +137,11 @@ export class Sampler {
   sampleNow(): Measurement | undefined {
     if (!this.running || this.sampling) return undefined;
     this.sampling = true;
+    this.proc?.begin();
     try {
       return this.takeSample();
     } finally {
+      this.proc?.end();
       this.sampling = false;
     }
   }
@@ -157,16 +175,21 @@ export class Sampler {
   private schedule(): void {
     const delayMs = this.intervalMs();
     const dueMs = this.host.options.clock() + delayMs;
-    if (this.timer && dueMs >= this.timerDueMs) return;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timerDueMs !== Infinity && dueMs >= this.timerDueMs) return;
     this.timerDueMs = dueMs;
+    // The same Timeout re-armed while the interval is unchanged: no new timer object per sample.
+    if (this.timer && this.timerDelayMs === delayMs) {
+      this.timer.refresh();
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timerDelayMs = delayMs;
     this.timer = setTimeout(this.tick, delayMs);
     this.timer.unref();
   }
 
   private readonly tick = () => {
-    this.timer = undefined;
-    this.timerDueMs = Infinity;
+    this.timerDueMs = Infinity; // fired: nothing pending until schedule() re-arms it
     if (!this.running) return;
     this.sampleNow();
     this.schedule();
@@ -203,22 +226,23 @@ export class Sampler {
 
   private takeSample(): Measurement {
     const sampleStartMs = performance.now();
-    const { pue, wue, clock } = this.host.options;
+    const { pue, wue, clock, measurePowerSecs } = this.host.options;
     const endMs = clock();
     const startMs = this.lastSampleMs;
-    const deltaJ = perComponent(0);
-    const idleFloorW: Partial<Record<Component, number>> = {};
-    for (const c of COMPONENTS) {
+    const minWindowMs = minPowerWindowMs(measurePowerSecs);
+    // Reused from sample to sample: the call tracker reads them during onMeasurement and keeps none.
+    const deltaJ = this.deltaJ;
+    const idleFloorW = this.idleFloorW;
+    for (let i = 0; i < COMPONENTS.length; i++) {
+      const c = COMPONENTS[i]!;
       const s = this.sources[c];
-      if (!s) {
-        idleFloorW[c] = 0;
-        continue;
-      }
-      if (s.idlePowerW !== undefined) idleFloorW[c] = s.idlePowerW * pue;
+      deltaJ[c] = 0;
+      idleFloorW[c] = s ? (s.idlePowerW !== undefined ? s.idlePowerW * pue : undefined) : 0;
+      if (!s) continue;
       const d = this.readDelta(c, s, endMs);
       const ledger = this.ledgers[c];
       ledger.lastDeltaJ = d ?? 0;
-      recordInterval(ledger, ledger.lastDeltaJ, endMs - startMs, minPowerWindowMs(this.host.options.measurePowerSecs));
+      recordInterval(ledger, ledger.lastDeltaJ, endMs - startMs, minWindowMs);
       if (d === undefined) continue;
       deltaJ[c] = d * pue;
       ledger.energyJ += d;
@@ -226,7 +250,8 @@ export class Sampler {
     const intensity = this.currentIntensity();
     const t = this.totals;
     let energyJ = 0;
-    for (const c of COMPONENTS) {
+    for (let i = 0; i < COMPONENTS.length; i++) {
+      const c = COMPONENTS[i]!;
       energyJ += deltaJ[c];
       t.energyJ[c] += deltaJ[c];
       this.ledgers[c].emissionsG += (deltaJ[c] / J_PER_KWH) * intensity.gPerKWh;
@@ -239,8 +264,9 @@ export class Sampler {
     this.generation++;
     this.sampleUtilization(endMs, false);
     const durationS = (endMs - startMs) / 1000;
-    const powerW = (j: number) => (durationS > 0 ? j / durationS : 0);
-    // Flattened to the public Measurement's columns here, at the edge.
+    const spanS = durationS > 0 ? durationS : Infinity; // no time: no power
+    // Flattened to the public Measurement's columns here, at the edge: a new object per sample,
+    // since listeners may keep it.
     const m: Measurement = {
       startMs,
       endMs,
@@ -249,9 +275,9 @@ export class Sampler {
       gpuEnergyJ: deltaJ.gpu,
       ramEnergyJ: deltaJ.ram,
       energyJ,
-      cpuPowerW: powerW(deltaJ.cpu),
-      gpuPowerW: powerW(deltaJ.gpu),
-      ramPowerW: powerW(deltaJ.ram),
+      cpuPowerW: deltaJ.cpu / spanS,
+      gpuPowerW: deltaJ.gpu / spanS,
+      ramPowerW: deltaJ.ram / spanS,
       intensityGPerKWh: intensity.gPerKWh,
       emissionsKg,
     };
@@ -263,17 +289,22 @@ export class Sampler {
   private sampleUtilization(nowMs: number, first: boolean): void {
     if (!first && nowMs - this.lastUtilMs < UTIL_MIN_INTERVAL_MS) return;
     this.lastUtilMs = nowMs;
-    const root = this.host.options.procfsRoot;
-    const times = readSystemCpuTimes(root);
-    if (times && this.lastCpuTimes) {
-      const dTotal = times.totalS - this.lastCpuTimes.totalS;
+    const proc = this.proc!;
+    const times = this.cpuTimes;
+    const last = this.lastCpuTimes;
+    const ok = proc.cpuTimes(times);
+    if (ok && this.haveLastCpuTimes) {
+      const dTotal = times.totalS - last.totalS;
       if (dTotal > 0) {
-        this.util.cpu.sum += (100 * (times.busyS - this.lastCpuTimes.busyS)) / dTotal;
+        this.util.cpu.sum += (100 * (times.busyS - last.busyS)) / dTotal;
         this.util.cpu.n++;
       }
     }
-    this.lastCpuTimes = times;
-    const mem = readMemInfo(root);
+    this.haveLastCpuTimes = ok;
+    last.busyS = times.busyS;
+    last.totalS = times.totalS;
+    const mem = this.mem;
+    proc.memInfo(mem);
     if (mem.totalBytes > 0) {
       const used = mem.totalBytes - mem.availableBytes;
       this.util.ram.sum += (100 * used) / mem.totalBytes;

@@ -34,7 +34,7 @@ export interface ComponentLedger {
   /** Per-device totals and time at the start of the open device power window, and the last window's power. */
   windowDevicesJ?: Readonly<Record<string, number>>;
   windowDevicesAtMs: number;
-  devicesPowerW?: Readonly<Record<string, number>>;
+  devicesPowerW?: Record<string, number | undefined>;
 }
 
 const emptyLedger = (): ComponentLedger => ({ energyJ: 0, emissionsG: 0, lastDeltaJ: 0, powerW: 0, windowJ: 0, windowMs: 0, devicesAtMs: 0, windowDevicesAtMs: 0 });
@@ -60,12 +60,12 @@ export function recordDevices(l: ComponentLedger, devicesJ: Readonly<Record<stri
   l.devicesAtMs = atMs;
   const spanMs = atMs - l.windowDevicesAtMs;
   if (spanMs < minWindowMs || spanMs <= 0) return;
-  const powerW: Record<string, number> = {};
-  for (const [id, j] of Object.entries(devicesJ)) {
-    const d = j - (l.windowDevicesJ?.[id] ?? 0);
-    if (d >= 0) powerW[id] = d / (spanMs / 1000);
+  // Refilled in place at every window: the snapshot copies the numbers out.
+  const powerW = (l.devicesPowerW ??= {});
+  for (const id in devicesJ) {
+    const d = devicesJ[id]! - (l.windowDevicesJ?.[id] ?? 0);
+    powerW[id] = d >= 0 ? d / (spanMs / 1000) : undefined;
   }
-  l.devicesPowerW = powerW;
   l.windowDevicesJ = devicesJ;
   l.windowDevicesAtMs = atMs;
 }

@@ -1,11 +1,11 @@
 // Sampling on the real path: idle processes whose only work is a timer. Each round runs, side by
 // side, a process with a tracker sampling on its own timer and a floor process that wakes as often
-// and reads the same files with plain readFileSync (/proc/stat and /proc/meminfo; in process mode
-// also the walk of its own tree: task/*/children, then stat and status of every member). CPU per
+// and reads the same files as often with plain readFileSync (see floorRead). CPU per
 // sample is process.cpuUsage over a fixed window after a warm-up, divided by the samples taken;
 // the figure is the ratio tracker / floor, median of 3 rounds. Then the whole-process cost: a
 // process that imports wattprint, starts a tracker at 1 s and idles 20 s, against a bare process
-// idling 20 s (total CPU of each at exit), and start-up time and heap in fresh processes.
+// idling 20 s (total CPU of each at exit), and start-up time and heap in fresh processes. Also the
+// heap allocated per sample on the timer path, tracker and floor side by side.
 // `node test/bench/sampling.mjs` after `npm run build` (npm run bench does both).
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -13,7 +13,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const distUrl = pathToFileURL(join(here, '..', '..', 'dist', 'index.js')).href;
+// WATTPRINT_BENCH_DIST=<dir> measures another build (an older commit's dist/) against the same floor.
+const distUrl = pathToFileURL(join(process.env.WATTPRINT_BENCH_DIST ?? join(here, '..', '..', 'dist'), 'index.js')).href;
 const ROUNDS = 3;
 const CODECARBON_MS_PER_20S = [127, 162]; // issue 11: CodeCarbon 3.3, same kind of machine
 
@@ -25,14 +26,27 @@ function median(values) {
 const cpuMs = (u) => (u.user + u.system) / 1000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** The floor's reads, as plain as they come: the same files, minimally parsed. */
+const UTIL_MIN_INTERVAL_MS = 1000; // the tracker's utilisation columns: /proc/stat and meminfo at most once a second
+let lastUtilMs = -Infinity;
+
+/**
+ * The floor's reads, as plain as they come: the files a minimal tracker with the same output reads,
+ * as often as it must, minimally parsed. Machine mode: /proc/stat every sample (the CPU load of the
+ * estimate). Process mode: the walk of its own tree every sample (task/<tid>/children, then stat
+ * for the CPU time and status for the RSS of every member). Both: /proc/stat and /proc/meminfo for
+ * the utilisation columns at most once a second (the tracker's rate).
+ */
 function floorRead(processMode) {
-  const stat = readFileSync('/proc/stat', 'latin1');
-  let busy = 0;
-  const cpuLine = stat.slice(0, stat.indexOf('\n')).split(' ');
-  for (let i = 2; i < 10; i++) busy += Number(cpuLine[i]);
-  const mem = readFileSync('/proc/meminfo', 'latin1');
   let total = 0;
+  const now = performance.now();
+  const util = now - lastUtilMs >= UTIL_MIN_INTERVAL_MS;
+  if (util) lastUtilMs = now;
+  if (!processMode || util) {
+    const stat = readFileSync('/proc/stat', 'latin1');
+    const cpuLine = stat.slice(0, stat.indexOf('\n')).split(' ');
+    for (let i = 2; i < 10; i++) total += Number(cpuLine[i]);
+  }
+  if (util) total += readFileSync('/proc/meminfo', 'latin1').length;
   if (processMode) {
     const pids = [process.pid];
     for (let i = 0; i < pids.length; i++) {
@@ -47,7 +61,7 @@ function floorRead(processMode) {
       total += readFileSync(`/proc/${pid}/status`, 'latin1').length;
     }
   }
-  return busy + mem.length + total;
+  return total;
 }
 
 async function child(kind, mode, intervalMsText, warmMsText, windowMsText) {
@@ -72,6 +86,38 @@ async function child(kind, mode, intervalMsText, warmMsText, windowMsText) {
     await t.stop();
     process.stdout.write(JSON.stringify({ importMs: t1 - t0, startMs: t2 - t1, heapKiB: (heap1 - heap0) / 1024, heapNoGcKiB: (heapNoGc - heap0) / 1024 }));
     return;
+  }
+  if (kind === 'alloc-tracker' || kind === 'alloc-floor') {
+    // Heap grown between consecutive samples on the timer path (the timer's own work included, as
+    // for the floor); an interval holding a GC (heap shrank) is left out.
+    const deltas = [];
+    let last;
+    const onSample = () => {
+      const h = process.memoryUsage().heapUsed;
+      if (last !== undefined && h >= last) deltas.push(h - last);
+      last = h;
+    };
+    let stop;
+    if (kind === 'alloc-tracker') {
+      const { EmissionsTracker } = await import(distUrl);
+      const t = new EmissionsTracker({ saveToFile: false, handleSignals: false, countryIsoCode: 'FRA', trackingMode: mode, measurePowerSecs: intervalMs / 1000 });
+      t.on('measurement', onSample);
+      t.start();
+      stop = () => t.stop();
+    } else {
+      const timer = setInterval(() => {
+        floorRead(processMode);
+        onSample();
+      }, intervalMs);
+      stop = () => clearInterval(timer);
+    }
+    await sleep(warmMs);
+    deltas.length = 0;
+    await sleep(windowMs);
+    await stop();
+    const mean = deltas.reduce((a, b) => a + b, 0) / deltas.length;
+    process.stdout.write(JSON.stringify({ bytesPerSample: mean, samples: deltas.length }));
+    process.exit(0);
   }
   let samples = 0;
   let tracker;
@@ -125,8 +171,11 @@ async function main() {
     ['process', 100, 1000, 5000],
     // Steady state: after the memory-reducer GC that follows start-up (about 8 s in).
     ['machine', 1000, 12000, 15000],
+    ['process', 1000, 12000, 15000],
   ];
-  const only = process.argv[2] === 'steady' ? configs.slice(-1) : configs;
+  // `steady`: the last two rows alone; `rows=1,3`: those rows (1-based); `alloc`: the allocation rows alone.
+  const arg = process.argv[2] ?? '';
+  const only = arg === 'steady' ? configs.slice(-2) : arg.startsWith('rows=') ? arg.slice(5).split(',').map((i) => configs[Number(i) - 1]) : arg === 'alloc' ? [] : configs;
   for (const [mode, intervalMs, warmMs, windowMs] of only) {
     const rows = [];
     for (let r = 0; r < ROUNDS; r++) {
@@ -144,7 +193,24 @@ async function main() {
     );
   }
 
-  if (only !== configs) return;
+  if (only === configs || arg === 'alloc') {
+    for (const mode of ['machine', 'process']) {
+      const rows = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        const [t, f] = await Promise.all([runChild('alloc-tracker', mode, 100, 2000, 10000), runChild('alloc-floor', mode, 100, 2000, 10000)]);
+        rows.push({ t: t.bytesPerSample, f: f.bytesPerSample });
+      }
+      const fmt = (k) => rows.map((x) => x[k].toFixed(0)).join(', ');
+      console.log(
+        `heap allocated per sample, ${mode} mode, every 100 ms (timer path, intervals without a GC): tracker ${median(rows.map((x) => x.t)).toFixed(0)} B (${fmt('t')}), ` +
+          `floor ${median(rows.map((x) => x.f)).toFixed(0)} B (${fmt('f')}); per 1000 samples: tracker ${((median(rows.map((x) => x.t)) * 1000) / 1024 / 1024).toFixed(2)} MiB`,
+      );
+    }
+  }
+  if (only !== configs) {
+    console.log(`load average at end: ${load()}`);
+    return;
+  }
   const whole = [];
   for (let r = 0; r < ROUNDS; r++) {
     const [w, b] = await Promise.all([runChild('whole', 'machine', 1000, 0, 20000), runChild('bare', 'machine', 1000, 0, 20000)]);
