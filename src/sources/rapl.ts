@@ -46,7 +46,6 @@ export interface RaplSource extends PowerSource {
 
 /** Zeus's bound for how fast any RAPL counter can rise (RAPL_COUNTER_MAX_INCREASE: 1000 W). */
 const DEFAULT_FALLBACK_MAX_POWER_W = 1000;
-
 type DomainKind = 'package' | 'psys' | 'dram';
 
 interface Domain {
