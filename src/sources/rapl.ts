@@ -99,9 +99,7 @@ function zoneKey(zone: PowercapZone, byId: Map<string, PowercapZone>): { key: st
   return { key: `${parent?.name ?? zone.parentId}/dram`, kind: 'dram' };
 }
 
-function readable(zone: PowercapZone): boolean {
-  return zone.energyUj !== undefined && zone.maxEnergyRangeUj !== undefined && zone.maxEnergyRangeUj > 0;
-}
+const readable = (zone: PowercapZone): boolean => zone.energyUj !== undefined && zone.maxEnergyRangeUj !== undefined && zone.maxEnergyRangeUj > 0;
 
 /**
  * The zones that make up `component`, each domain once. Duplicates (the same name under
