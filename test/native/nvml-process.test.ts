@@ -21,6 +21,25 @@ function source(opts: NvmlSourceOptions = {}) {
   return { s, clock };
 }
 
+/** A source polling per-process samples every 5 ms in the background, on a clock that advances `msPerTick` per read. */
+function polledSource(pidsOf: () => readonly number[], msPerTick: number) {
+  let ticks = -1; // start() reads the clock once; each background poll once more
+  const { ctx } = fakeContext('process');
+  const s = nvmlSource({ ...ctx, nowMs: () => ++ticks * msPerTick }, nativeAddon(), {
+    libraryPath: fakeLibrary(),
+    env: {},
+    pidsOf,
+    processSampleIntervalMs: 5,
+  });
+  open.push(s);
+  const twoPolls = async () => {
+    const seen = ticks;
+    const deadline = Date.now() + 5000;
+    while (ticks < seen + 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  };
+  return { s, twoPolls };
+}
+
 describe('nvmlSource in process mode', () => {
   it("attributes each interval's energy by the tree's share of SM utilisation", () => {
     const gpus = new FakeGpus({ ...TWO_H200, count: 1, '0.procs': '100:90,999:10', '0.procs_ts': 1000 });
@@ -42,20 +61,10 @@ describe('nvmlSource in process mode', () => {
 
   it('sums the samples polled in the background between two reads', async () => {
     const gpus = new FakeGpus({ ...TWO_H200, count: 1 });
-    let ticks = -1; // start() reads the clock once; each background poll once more
-    const { ctx } = fakeContext('process');
-    const s = nvmlSource({ ...ctx, nowMs: () => ++ticks }, nativeAddon(), {
-      libraryPath: fakeLibrary(),
-      env: {},
-      pidsOf: () => [100],
-      processSampleIntervalMs: 5,
-    });
-    open.push(s);
+    const { s, twoPolls } = polledSource(() => [100], 1);
     s.start();
     gpus.set({ '0.procs': '100:50,200:0', '0.procs_ts': 20 });
-    const seen = ticks;
-    const deadline = Date.now() + 5000;
-    while (ticks < seen + 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await twoPolls();
     // Read sees only the newer samples itself; the older ones came from the background poll.
     gpus.set({ '0.procs': '100:10,200:60', '0.procs_ts': 30, '0.energy_mj': 1_012_000 });
     expect(s.read().energyJ).toBeCloseTo(12 * ((50 + 10) / (50 + 0 + 10 + 60)), 12);
@@ -66,20 +75,10 @@ describe('nvmlSource in process mode', () => {
     // because the job had exited by the final read and its pid was matched against the tree then.
     const gpus = new FakeGpus({ ...TWO_H200, count: 1 });
     let tree = [1, 100];
-    let ticks = -1;
-    const { ctx } = fakeContext('process');
-    const s = nvmlSource({ ...ctx, nowMs: () => (++ticks) * 1000 }, nativeAddon(), {
-      libraryPath: fakeLibrary(),
-      env: {},
-      pidsOf: () => tree,
-      processSampleIntervalMs: 5,
-    });
-    open.push(s);
+    const { s, twoPolls } = polledSource(() => tree, 1000); // a second per read: the tree is walked at each poll
     s.start();
     gpus.set({ '0.procs': '100:80,200:20', '0.procs_ts': 20 });
-    const seen = ticks;
-    const deadline = Date.now() + 5000;
-    while (ticks < seen + 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await twoPolls();
     tree = [1]; // the job exited; pid 200 (another user's) never was ours
     gpus.set({ '0.energy_mj': 1_010_000 });
     expect(s.read().energyJ).toBeCloseTo(8, 12);
