@@ -82,6 +82,9 @@ interface Plan {
   readonly notes: readonly string[];
 }
 
+/** Device files the NVIDIA driver creates: Linux, and WSL 2's GPU paravirtualisation. */
+const NVIDIA_DEVICE_NODES = ['nvidiactl', 'dxg'];
+
 /**
  * The NVML source: id `'nvml'`, measured, component `'gpu'`. `probe()` initialises NVML and keeps
  * it initialised for `start()`; `close()` releases it.
@@ -91,9 +94,6 @@ interface Plan {
  * const p = gpu.probe();
  * if (p.ok) { gpu.start(); ...; console.log(gpu.read().energyJ); gpu.close(); }
  */
-/** Device files the NVIDIA driver creates: Linux, and WSL 2's GPU paravirtualisation. */
-const NVIDIA_DEVICE_NODES = ['nvidiactl', 'dxg'];
-
 export function nvmlSource(ctx: SourceContext, native: NativeLoadResult, opts: NvmlSourceOptions = {}): NvmlSource {
   const env = opts.env ?? process.env;
   const processMode = ctx.trackingMode === 'process';
@@ -106,7 +106,7 @@ export function nvmlSource(ctx: SourceContext, native: NativeLoadResult, opts: N
   // host, so the tree is walked at most once a second, from the background poll and from read().
   const ownPids = new Set<number>();
   let treeAtMs: number | undefined;
-  const treePids = (nowMs: number): ReadonlySet<number> => {
+  const ownedPids = (nowMs: number): ReadonlySet<number> => {
     if (treeAtMs === undefined || nowMs - treeAtMs >= TREE_REFRESH_MS || nowMs < treeAtMs) {
       treeAtMs = nowMs;
       for (const pid of pidsOf()) ownPids.add(pid);
@@ -263,7 +263,7 @@ export function nvmlSource(ctx: SourceContext, native: NativeLoadResult, opts: N
     const now = ctx.nowMs();
     try {
       for (const m of plan.meters) if (m.mode === 'power') m.sample(now);
-      if (plan.shares.size > 0) treePids(now);
+      if (plan.shares.size > 0) ownedPids(now);
       for (const s of plan.shares.values()) s.poll();
     } catch {
       // A timer callback must never throw; failures surface at the next read().
@@ -321,7 +321,7 @@ export function nvmlSource(ctx: SourceContext, native: NativeLoadResult, opts: N
     read(): EnergyReading {
       if (plan === undefined) throw new WattprintError('STATE', 'nvml: read() before start()');
       const now = ctx.nowMs();
-      const pids = plan.shares.size > 0 ? treePids(now) : undefined;
+      const pids = plan.shares.size > 0 ? ownedPids(now) : undefined;
       const devicesJ: Record<string, number> = {};
       let energyJ = 0;
       const utilisation: number[] = [];
