@@ -7,7 +7,7 @@ import { WattprintError } from '../errors.js';
 import { existsSync } from 'node:fs';
 import type { NativeLoadResult, NvmlBinding } from '../native/binding.js';
 import { nativeNotLoaded } from '../native/load.js';
-import { processTreePids } from '../system/proctree.js';
+import { acquireProcView, releaseProcView, type ProcView } from '../system/proc-view.js';
 import type { DeviceInfo, EnergyReading, PowerSource, ProbeResult, SourceContext, TrackingMode, WattprintWarning } from '../types.js';
 import { GpuMeter, nvmlCode, ProcessShare, type GpuDeviceError, type GpuEnergyMode } from './nvml-meter.js';
 import { glitchWarner, NVML_CEILING_W, NVML_LIMIT_MARGIN } from './counter-guard.js';
@@ -99,7 +99,9 @@ export function nvmlSource(ctx: SourceContext, native: NativeLoadResult, opts: N
   const processMode = ctx.trackingMode === 'process';
   const powerIntervalMs = opts.powerSampleIntervalMs ?? 100;
   const processIntervalMs = opts.processSampleIntervalMs ?? 1000;
-  const pidsOf = opts.pidsOf ?? (() => processTreePids(ctx.pid, ctx.procfsRoot));
+  // The sampler's shared view: a read() inside a sample reuses the tree walk of the other sources.
+  let view: ProcView | undefined;
+  const pidsOf = opts.pidsOf ?? (() => (view ??= acquireProcView(ctx.procfsRoot)).treePids(ctx.pid));
   // Every pid seen in the tree since start(): NVML's samples are matched at the next read(), when a
   // GPU job that has just exited is no longer in the tree (a command shorter than one interval
   // would otherwise get none of its GPU energy). Scanning procfs costs milliseconds on a busy
@@ -346,6 +348,8 @@ export function nvmlSource(ctx: SourceContext, native: NativeLoadResult, opts: N
       timer = undefined;
       timerMs = 0;
       plan = undefined;
+      if (view) releaseProcView(view);
+      view = undefined;
       shutdown();
     },
   };

@@ -86,6 +86,12 @@ export class ProcView {
     return this.treeMembers;
   }
 
+  /** `pid` and its live descendants (see `processTreePids`). */
+  treePids(pid: number): number[] {
+    const members = this.walk(pid);
+    return members < 0 ? [pid] : this.walker.members.map((m) => m.pid);
+  }
+
   /** CPU seconds of the tree of `pid` (see `processTreeCpuS`). */
   treeCpuS(pid: number): number | undefined {
     return treeCpuS(this.walker, this.walk(pid), pid);

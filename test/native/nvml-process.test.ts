@@ -1,7 +1,10 @@
 // Process mode: GPU energy attributed by the tracked tree's share of per-process SM utilisation.
 import { spawn } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { nvmlSource, type NvmlSource, type NvmlSourceOptions } from '../../src/sources/nvml.js';
+import { ProcFile } from '../../src/system/proc-file.js';
+import { acquireProcView, releaseProcView } from '../../src/system/proc-view.js';
+import { makeProcfs } from '../system/procfs-fixture.js';
 import { FakeGpus, TWO_H200, fakeContext, fakeLibrary, nativeAddon } from './nvml-helpers.js';
 
 const open: NvmlSource[] = [];
@@ -82,6 +85,40 @@ describe('nvmlSource in process mode', () => {
     tree = [1]; // the job exited; pid 200 (another user's) never was ours
     gpus.set({ '0.energy_mj': 1_010_000 });
     expect(s.read().energyJ).toBeCloseTo(8, 12);
+  });
+
+  it("walks the tree through the sampler's shared view: once per sample with the other sources", () => {
+    const f = makeProcfs();
+    try {
+      f.proc({ pid: 100, ppid: 1, utime: 10, stime: 0, vmRssKiB: 1000 });
+      f.proc({ pid: 101, ppid: 100, utime: 10, stime: 0, vmRssKiB: 1000 });
+      f.children(100, { 100: [101] });
+      f.children(101, { 101: [] });
+      const gpus = new FakeGpus({ ...TWO_H200, count: 1 });
+      const { ctx } = fakeContext('process');
+      const s = nvmlSource({ ...ctx, procfsRoot: f.root, pid: 100 }, nativeAddon(), {
+        libraryPath: fakeLibrary(),
+        env: {},
+        processSampleIntervalMs: 3_600_000,
+      });
+      open.push(s);
+      s.start();
+      gpus.set({ '0.energy_mj': 1_010_000, '0.procs': '101:90,999:10', '0.procs_ts': 2000 });
+      const view = acquireProcView(f.root);
+      const reads = vi.spyOn(ProcFile.prototype, 'read');
+      try {
+        view.begin();
+        expect(view.treeCpuS(100)).toBe(0.2); // the CPU source's walk of this sample
+        expect(s.read().energyJ).toBeCloseTo(9, 12); // the child's 90 % of 10 J, from the same walk
+        view.end();
+        expect(reads.mock.contexts.filter((c) => (c as ProcFile).path.endsWith('101/stat'))).toHaveLength(1);
+      } finally {
+        reads.mockRestore();
+        releaseProcView(view);
+      }
+    } finally {
+      f.cleanup();
+    }
   });
 
   it('attributes the whole device where NVML has no per-process data, and says so', () => {
