@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EmissionsTracker } from '../../src/index.js';
@@ -64,11 +64,17 @@ describe('byte parsers agree exactly with the string parsers they replace', () =
       expect(readSystemCpuTimes(f.root)).toStrictEqual(legacy);
     }
     expect(manyCpuStat(512).length).toBeGreaterThan(4096 * 8);
-    // Malformed: both fall back (the legacy oracle says undefined, the reader goes to os.cpus()).
-    for (const text of ['cpu  1 2 3\n', 'cpu  1 2 x 4 5\n', 'cpu0 1 2 3 4\n', 'cpu\t1 2 3 4\n']) {
-      f.write('stat', text);
-      expect(legacyCpuTimes(f.root)).toBeUndefined();
-      expect(readSystemCpuTimes(f.root)).toStrictEqual(readSystemCpuTimes(join(f.root, 'missing')));
+    // Malformed: both fall back (the legacy oracle says undefined, the reader goes to os.cpus(),
+    // held still here: a busy machine's CPU times move between two live calls).
+    const cpus = vi.spyOn(os, 'cpus').mockReturnValue(os.cpus());
+    try {
+      for (const text of ['cpu  1 2 3\n', 'cpu  1 2 x 4 5\n', 'cpu0 1 2 3 4\n', 'cpu\t1 2 3 4\n']) {
+        f.write('stat', text);
+        expect(legacyCpuTimes(f.root)).toBeUndefined();
+        expect(readSystemCpuTimes(f.root)).toStrictEqual(readSystemCpuTimes(join(f.root, 'missing')));
+      }
+    } finally {
+      cpus.mockRestore();
     }
   });
 
