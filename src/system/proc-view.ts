@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { readMemInfoInto, type MemInfo } from './meminfo.js';
 import { ProcFile } from './proc-file.js';
 import { readCpuTimesInto, type CpuTimes } from './procstat.js';
-import { TreeWalker, treeCpuS, treeRssBytes } from './proctree.js';
+import { TreeWalker, treeCpuS, treePids, treeRssBytes } from './proctree.js';
 
 /**
  * What the sampler and the built-in sources read from one procfs root, through files kept open
@@ -88,8 +88,7 @@ export class ProcView {
 
   /** `pid` and its live descendants (see `processTreePids`). */
   treePids(pid: number): number[] {
-    const members = this.walk(pid);
-    return members < 0 ? [pid] : this.walker.members.map((m) => m.pid);
+    return treePids(this.walker, this.walk(pid), pid);
   }
 
   /** CPU seconds of the tree of `pid` (see `processTreeCpuS`). */

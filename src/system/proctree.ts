@@ -249,7 +249,12 @@ function walkOnce<T>(pid: number, procfsRoot: string, use: (w: TreeWalker, membe
  * Empty when `pid` does not exist; `[pid]` where procfs is missing (nothing else can be known).
  */
 export function processTreePids(pid: number, procfsRoot = '/proc'): number[] {
-  return walkOnce(pid, procfsRoot, (w, n) => (n < 0 ? [pid] : w.members.map((m) => m.pid)));
+  return walkOnce(pid, procfsRoot, (w, n) => treePids(w, n, pid));
+}
+
+/** {@link processTreePids} from a walker's last walk, which found `members`. */
+export function treePids(w: TreeWalker, members: number, pid: number): number[] {
+  return members < 0 ? [pid] : w.members.map((m) => m.pid);
 }
 
 /**
