@@ -13,7 +13,10 @@
 // lines on stderr). BENCH_HTTP_MODES: the modes to cycle through (default bare,work,time).
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import { EmissionsTracker } from '../../dist/index.js';
+import { pathToFileURL } from 'node:url';
+
+// BENCH_HTTP_DIST: another build to load (http.mjs), e.g. a copy of dist/ from before a change.
+const { EmissionsTracker } = await import(process.env.BENCH_HTTP_DIST ? pathToFileURL(`${process.env.BENCH_HTTP_DIST}/index.js`).href : '../../dist/index.js');
 
 const PHASE_MS = Number(process.argv[2] ?? 500);
 const SETTLE_MS = Math.min(100, PHASE_MS / 5);
