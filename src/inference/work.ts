@@ -17,6 +17,11 @@ const NO_ARGS: unknown[] = [];
  */
 const TIMED_PER_S = 5_000;
 const MAX_STRIDE = 256;
+/**
+ * Reactions between two checks of their rate within an interval: a tracker started under load
+ * (or a burst after a quiet interval) would otherwise time every reaction until the interval ends.
+ */
+const CHECK_EVERY = 1024;
 
 /**
  * Measures the main-thread time each call spends running its own code, across awaits, with V8's
@@ -46,6 +51,9 @@ export class WorkMeter<O extends WorkOwner> {
   private weight = 1;
   private seed = 0x2545f491;
   private reactions = 0;
+  private nextCheck = CHECK_EVERY;
+  /** Wall clock at the start of the current interval (the rate check's; `nowMs` may be a CPU clock). */
+  private intervalStartMs = 0;
 
   /** `nowMs`: the clock segments are timed with (tests pass a CPU-time clock). */
   constructor(private readonly nowMs: () => number = monotonicMs) {}
@@ -56,6 +64,7 @@ export class WorkMeter<O extends WorkOwner> {
 
   enable(): void {
     if (this.enabled) return;
+    this.restartCount();
     const { promiseHooks } = nodeV8();
     this.stops = [promiseHooks.onInit(this.init), promiseHooks.onBefore(this.before), promiseHooks.onAfter(this.after)] as Array<() => void>;
   }
@@ -102,12 +111,32 @@ export class WorkMeter<O extends WorkOwner> {
       while (k < MAX_STRIDE && perS / k > TIMED_PER_S) k *= 2;
       this.stride = k;
     }
+    this.restartCount();
+  }
+
+  private restartCount(): void {
     this.reactions = 0;
+    this.nextCheck = CHECK_EVERY;
+    this.intervalStartMs = monotonicMs();
+  }
+
+  /**
+   * Within an interval, raises the stride when reactions come more than twice as fast as the last
+   * interval's stride allows (it only rises here; {@link onInterval} sets it from the whole
+   * interval). Each reaction is still timed with probability 1/K and counted K times, K as it was
+   * then, so the sum stays unbiased.
+   */
+  private checkRate(): void {
+    this.nextCheck += CHECK_EVERY;
+    const elapsedMs = monotonicMs() - this.intervalStartMs;
+    if (!(elapsedMs > 0)) return;
+    const perS = (this.reactions * 1000) / elapsedMs;
+    while (this.stride < MAX_STRIDE && perS / this.stride > 2 * TIMED_PER_S) this.stride *= 2;
   }
 
   /** Whether to time the next reaction or synchronous part: 1 in `stride`, at random. */
   private sampled(): boolean {
-    this.reactions++;
+    if (++this.reactions >= this.nextCheck) this.checkRate();
     if (this.stride === 1) return true;
     // xorshift32: random, so that periodic patterns (calls taking turns) cannot alias.
     let x = this.seed;
@@ -123,6 +152,7 @@ export class WorkMeter<O extends WorkOwner> {
     const outer = this.timing;
     const outerWeight = this.weight;
     const clock = outer !== undefined || timed;
+    const weight = this.stride;
     const t = clock ? this.nowMs() : 0;
     if (outer !== undefined) outer.workMs += outerWeight * (t - this.t0);
     this.cur = owner;
@@ -131,7 +161,7 @@ export class WorkMeter<O extends WorkOwner> {
       return Reflect.apply(fn, self, args);
     } finally {
       const t2 = clock ? this.nowMs() : 0;
-      if (timed) owner!.workMs += this.stride * (t2 - t);
+      if (timed) owner!.workMs += weight * (t2 - t);
       this.cur = prev;
       this.timing = outer;
       this.weight = outerWeight;

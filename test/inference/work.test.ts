@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EmissionsTracker } from '../../src/index.js';
 import type { CallRecord } from '../../src/inference/index.js';
 import { FakePowerSource, ManualClock } from '../../src/testing/index.js';
+import { WorkMeter } from '../../src/inference/work.js';
 import { FakeHost, rel, reportValidator } from './fake-host.js';
 
 /**
@@ -170,6 +171,27 @@ describe("attribution 'work': CPU", () => {
     expect(b.cpuWorkS!).toBeLessThan(0.03); // not counted twice by the other tracker's meter
     expect(two.records[0]!.cpuWorkS!).toBeLessThan(0.002);
     expect(one.records.find((r) => r.name === 'outer')!.cpuWorkS!).toBeLessThan(0.005);
+  });
+
+  it('times a fraction of the reactions of a burst that comes before the first interval ends', async () => {
+    let reads = 0;
+    const meter = new WorkMeter<{ workMs: number }>(() => {
+      reads++;
+      return performance.now();
+    });
+    const owner = { workMs: 0 };
+    meter.enable();
+    try {
+      await meter.run(owner, async () => {
+        for (let i = 0; i < 20_000; i++) await null;
+      }, undefined, []);
+    } finally {
+      meter.disable();
+    }
+    // Timing all 20,000 reactions reads the clock 40,000 times. Once their rate is checked (every
+    // 1,024), 1 in K ≥ 2 is timed, whatever the machine's speed above 10,000 reactions a second.
+    expect(reads).toBeLessThan(25_000);
+    expect(owner.workMs).toBeGreaterThan(0);
   });
 
   it("charges the tracker's own sampling to tracker overhead, not to calls", () => {
