@@ -24,6 +24,29 @@ const MAX_STRIDE = 256;
 const CHECK_EVERY = 1024;
 
 /**
+ * The keys that tag promises with their owner: one per meter enabled at the same time, so two
+ * trackers never read each other's calls, and reused by the meters that come later. A key new to
+ * each tracker would give promises a new hidden class per tracker and turn V8's property caches in
+ * the hooks megamorphic for the rest of the process (+0.35–0.4 µs a call with a fresh tracker per
+ * batch of calls, test/bench/wrap-ab.mjs). A promise tagged under an earlier meter whose reaction
+ * runs under a later one with the same key runs as that earlier call, which no interval counts:
+ * its time stays unattributed, as it would untagged.
+ */
+const ownerKeys: symbol[] = [];
+const keyInUse: boolean[] = [];
+
+function takeOwnerKey(): number {
+  let i = keyInUse.indexOf(false);
+  if (i < 0) {
+    i = ownerKeys.length;
+    ownerKeys.push(Symbol(`wattprint.call.${i}`));
+    keyInUse.push(false);
+  }
+  keyInUse[i] = true;
+  return i;
+}
+
+/**
  * Measures the main-thread time each call spends running its own code, across awaits, with V8's
  * promise hooks (`v8.promiseHooks`: called by V8 itself, without the async_hooks machinery, whose
  * cost per promise is several times higher in Node 20).
@@ -40,8 +63,9 @@ const CHECK_EVERY = 1024;
  * preempted or paused for GC while a call's code ran (counted as that call's).
  */
 export class WorkMeter<O extends WorkOwner> {
-  /** Per meter: two trackers in one process must not read each other's calls. */
-  private readonly owner = Symbol('wattprint.call');
+  /** Per meter enabled at once: two trackers in one process must not read each other's calls. */
+  private owner: symbol | undefined = undefined;
+  private ownerKey = -1;
   private stops: Array<() => void> = [];
   private cur: O | undefined = undefined;
   /** The owner whose reaction is being timed, since `t0`. */
@@ -65,6 +89,8 @@ export class WorkMeter<O extends WorkOwner> {
   enable(): void {
     if (this.enabled) return;
     this.restartCount();
+    this.ownerKey = takeOwnerKey();
+    this.owner = ownerKeys[this.ownerKey];
     const { promiseHooks } = nodeV8();
     this.stops = [promiseHooks.onInit(this.init), promiseHooks.onBefore(this.before), promiseHooks.onAfter(this.after)] as Array<() => void>;
   }
@@ -73,6 +99,8 @@ export class WorkMeter<O extends WorkOwner> {
     for (const stop of this.stops) stop();
     this.stops = [];
     this.cur = this.timing = undefined;
+    if (this.ownerKey >= 0) keyInUse[this.ownerKey] = false;
+    this.ownerKey = -1;
   }
 
   /**
@@ -170,11 +198,11 @@ export class WorkMeter<O extends WorkOwner> {
   }
 
   private readonly init = (promise: Promise<unknown>): void => {
-    if (this.cur !== undefined) (promise as unknown as Record<symbol, O>)[this.owner] = this.cur;
+    if (this.cur !== undefined) (promise as unknown as Record<symbol, O>)[this.owner!] = this.cur;
   };
 
   private readonly before = (promise: Promise<unknown>): void => {
-    const o = (promise as unknown as Record<symbol, O | undefined>)[this.owner];
+    const o = (promise as unknown as Record<symbol, O | undefined>)[this.owner!];
     this.cur = o;
     if (o === undefined || !this.sampled()) return;
     this.weight = this.stride;

@@ -194,6 +194,34 @@ describe("attribution 'work': CPU", () => {
     expect(owner.workMs).toBeGreaterThan(0);
   });
 
+  it('tags promises under one key tracker after tracker, and under distinct keys for trackers running at once', () => {
+    const owner = { workMs: 0 };
+    const tagsOf = (meter: WorkMeter<{ workMs: number }>) => {
+      let p: Promise<void> | undefined;
+      meter.run(owner, () => {
+        p = Promise.resolve();
+      }, undefined, []);
+      return Object.getOwnPropertySymbols(p);
+    };
+    const first = new WorkMeter<{ workMs: number }>();
+    first.enable();
+    const [a] = tagsOf(first);
+    const second = new WorkMeter<{ workMs: number }>();
+    second.enable();
+    const [b] = tagsOf(second);
+    first.disable();
+    second.disable();
+    const third = new WorkMeter<{ workMs: number }>();
+    third.enable();
+    const tags = tagsOf(third);
+    third.disable();
+    expect(a).toBeTypeOf('symbol');
+    expect(b).toBeTypeOf('symbol');
+    expect(b).not.toBe(a);
+    // A key new to each tracker would give promises a new hidden class each time.
+    expect(tags).toEqual([a]);
+  });
+
   it("charges the tracker's own sampling to tracker overhead, not to calls", () => {
     const host = new FakeHost({ attribution: 'work' });
     host.setPower(30, 0, 0);
