@@ -12,7 +12,7 @@
 // requests/s is its own capacity. The load generator is `wrk` when installed (a C client, a few
 // µs a request), else a built-in Node one in this process. The output says which was used.
 //
-// Env: BENCH_HTTP_SECONDS (per server, default 30), BENCH_HTTP_MODES (a subset of bare,work,time;
+// Env: BENCH_HTTP_SECONDS (per server, default 60: ~38 phases per mode), BENCH_HTTP_MODES (a subset of bare,work,time;
 // keep bare, every ratio is against it), BENCH_HTTP_RUNS (repeat, default 1), BENCH_HTTP_WORKLOADS
 // (a subset of chat,items), BENCH_HTTP_NODE_ARGS (flags for the server's node, e.g.
 // `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it), BENCH_HTTP_LOAD (wrk | node: force a load
@@ -27,7 +27,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 30);
+const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 60);
 const PHASE_MS = Number(process.env.BENCH_HTTP_PHASE_MS ?? 500);
 const CONNECTIONS = 32;
 
