@@ -7,6 +7,8 @@ export interface LazyChunks {
   timeline: typeof import('../exporters/timeline.js');
   'live-intensity': typeof import('./live-intensity.js');
   reporters: typeof import('./reporters.js');
+  rapl: typeof import('../sources/rapl-source.js');
+  nvml: typeof import('../sources/nvml-source.js');
 }
 
 // Set to true by the package build (package.json "tsup".define), which ships each group as
@@ -28,6 +30,8 @@ export function loadChunk<K extends keyof LazyChunks>(name: K): LazyChunks[K] {
       timeline: () => require('../exporters/timeline.js'),
       'live-intensity': () => require('./live-intensity.js'),
       reporters: () => require('./reporters.js'),
+      rapl: () => require('../sources/rapl-source.js'),
+      nvml: () => require('../sources/nvml-source.js'),
     };
     return modules[name]();
   }

@@ -12,6 +12,10 @@ function once<K extends keyof LazyChunks>(name: K): () => LazyChunks[K] {
 
 /** The run report builder (src/report/run-report.ts): at the first report. */
 export const reportModule = once('report');
+/** The RAPL source's code (src/sources/rapl-source.ts): at a probe that finds powercap or MSR files. */
+export const raplModule = once('rapl');
+/** The NVML source's code (src/sources/nvml-source.ts): at a probe that finds an NVIDIA device. */
+export const nvmlModule = once('nvml');
 const timelineModule = once('timeline');
 const liveModule = once('live-intensity');
 const reportersModule = once('reporters');

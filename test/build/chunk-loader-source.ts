@@ -5,8 +5,10 @@ import type { LazyChunks } from '../../src/lazy/chunk-loader.js';
 import * as liveIntensity from '../../src/lazy/live-intensity.js';
 import * as reporters from '../../src/lazy/reporters.js';
 import * as report from '../../src/report/run-report.js';
+import * as nvml from '../../src/sources/nvml-source.js';
+import * as rapl from '../../src/sources/rapl-source.js';
 
-const chunks: LazyChunks = { report, timeline, 'live-intensity': liveIntensity, reporters };
+const chunks: LazyChunks = { report, timeline, 'live-intensity': liveIntensity, reporters, rapl, nvml };
 
 export function loadChunk<K extends keyof LazyChunks>(name: K): LazyChunks[K] {
   return chunks[name];
