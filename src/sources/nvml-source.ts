@@ -10,7 +10,7 @@ import type { DeviceInfo, EnergyReading, ProbeResult, SourceContext, TrackingMod
 import { GpuMeter, nvmlCode, ProcessShare, type GpuEnergyMode } from './nvml-meter.js';
 import { glitchWarner, NVML_CEILING_W, NVML_LIMIT_MARGIN } from './counter-guard.js';
 import { selectGpus, type GpuIdentity } from './nvml-select.js';
-import { noNvidiaDevice, type NvmlDeviceError, type NvmlSource, type NvmlSourceOptions } from './nvml.js';
+import { noNvidiaDevice, type NvmlDeviceError, type NvmlSource, type NvmlSourceOptions } from './nvml-api.js';
 
 /** NVML_DEVICE_ARCH_VOLTA: the total-energy counter exists from Volta on. */
 const ARCH_VOLTA = 5;

@@ -7,7 +7,7 @@ import type { DeviceInfo, EnergyReading, ProbeResult, SourceContext } from '../t
 import { defaultFs, errnoName, fsZoneReader, nativeZoneReader, type FsLike, type PowercapZone } from './powercap.js';
 import { powercapScale, wrapDelta, wrapTimeS, type CounterScale } from './rapl-counter.js';
 import { fitsPowerBound, glitchWarner } from './counter-guard.js';
-import { noZones, type CpuTimeProbe, type RaplSource, type RaplSourceOptions } from './rapl.js';
+import { noZones, type CpuTimeProbe, type RaplSource, type RaplSourceOptions } from './rapl-api.js';
 import { fsMsrReader, nativeMsrReader, planMsr, readCpuIdentity, socketLeadCpus } from './rapl-msr.js';
 
 /** Zeus's bound for how fast any RAPL counter can rise (RAPL_COUNTER_MAX_INCREASE: 1000 W). */
