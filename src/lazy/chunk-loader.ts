@@ -9,6 +9,7 @@ export interface LazyChunks {
   reporters: typeof import('./reporters.js');
   rapl: typeof import('../sources/rapl-source.js');
   nvml: typeof import('../sources/nvml-source.js');
+  inference: typeof import('../inference/call-tracker.js');
 }
 
 // Set to true by the package build (package.json "tsup".define), which ships each group as
@@ -32,6 +33,7 @@ export function loadChunk<K extends keyof LazyChunks>(name: K): LazyChunks[K] {
       reporters: () => require('./reporters.js'),
       rapl: () => require('../sources/rapl-source.js'),
       nvml: () => require('../sources/nvml-source.js'),
+      inference: () => require('../inference/call-tracker.js'),
     };
     return modules[name]();
   }

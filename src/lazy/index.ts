@@ -16,6 +16,8 @@ export const reportModule = once('report');
 export const raplModule = once('rapl');
 /** The NVML source's code (src/sources/nvml-source.ts): at a probe that finds an NVIDIA device. */
 export const nvmlModule = once('nvml');
+/** The call tracker (src/inference/call-tracker.ts): at the first wrap, label, call statistic or report. */
+export const inferenceModule = once('inference');
 const timelineModule = once('timeline');
 const liveModule = once('live-intensity');
 const reportersModule = once('reporters');
