@@ -1,7 +1,8 @@
 import type { IntensityHooks, IntensityProvider, IntensityValue, Location, LocationSource, WattprintWarning } from '../types.js';
 import { emberIntensityProvider } from './ember.js';
 import { fixedIntensityProvider } from './fixed.js';
-import { cloudRegionFromMetadata, cloudVendor, geolocate, GEOLOCATION_URL, METADATA_BASE_URL, type CloudVendor } from './location.js';
+import { cloudRegionFromMetadata, geolocate } from '../lazy/index.js';
+import { cloudVendor, GEOLOCATION_URL, METADATA_BASE_URL, type CloudVendor } from './cloud.js';
 import { countryName, gridIntensity, offlineIntensityProvider, WORLD_AVERAGE_G_PER_KWH } from './offline.js';
 import { timeZoneCountry } from './places.js';
 

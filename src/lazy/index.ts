@@ -37,6 +37,10 @@ export const electricityMapsProvider = forward(liveModule, 'electricityMapsProvi
 export const ukCarbonIntensityProvider = forward(liveModule, 'ukCarbonIntensityProvider');
 /** Live marginal grid intensity from WattTime (src/intensity/watttime.ts). */
 export const wattTimeProvider = forward(liveModule, 'wattTimeProvider');
+/** A cloud VM's region from its metadata service (src/intensity/location.ts): runs without a location. */
+export const cloudRegionFromMetadata = forward(liveModule, 'cloudRegionFromMetadata');
+/** The country of the host's public IP (src/intensity/location.ts): only with `geolocate: true`. */
+export const geolocate = forward(liveModule, 'geolocate');
 
 // The file reporters and CSV tools (src/reporters/; docs/api.md): at a tracker's construction when it
 // writes files, else at the first call.
