@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { WattprintError } from '../errors.js';
+import { requireHere as requireChunk } from '../require-here.js';
 
 /** The groups of code that load on first use, each an entry of the build (package.json "tsup".entry `lazy-<name>`). */
 export interface LazyChunks {
@@ -16,7 +16,6 @@ export interface LazyChunks {
 // dist/lazy-<name>.cjs beside the chunk this module is bundled into (every chunk sits in dist/).
 declare const __WATTPRINT_DIST__: boolean;
 
-const requireChunk = createRequire(import.meta.url);
 
 /**
  * One group of code, required on first use. In the package build the `require()`s of the sources
