@@ -30,7 +30,7 @@ export function gpuModelString(names: readonly string[]): string {
 }
 
 export function describeHardware(procfsRoot: string, gpuProbe: ProbeResult | undefined, cpu: CpuInfo = readCpuInfo(procfsRoot)): HardwareInfo {
-  const mem = readMemInfo(procfsRoot);
+  let ramTotalGiB: number | undefined;
   const gpus = gpuProbe?.ok
     ? gpuProbe.devices.map((d) => {
         const uuid = d.details?.uuid;
@@ -47,7 +47,10 @@ export function describeHardware(procfsRoot: string, gpuProbe: ProbeResult | und
     get os() {
       return platformString();
     },
-    ramTotalGiB: mem.totalBytes / BYTES_PER_GIB,
+    // On first use too: the RAM source and the sampler have already read meminfo at start().
+    get ramTotalGiB() {
+      return (ramTotalGiB ??= readMemInfo(procfsRoot).totalBytes / BYTES_PER_GIB);
+    },
     gpus,
     gpuCount: gpus.length,
     gpuModel: gpuModelString(gpus.map((g) => g.name)),

@@ -281,6 +281,8 @@ type OriginName = ResolvedOptions['origins'][string];
 /** Reads a JSON config file; a missing file is `undefined`, a malformed one an error that names it. */
 function readConfigFile(path: string): Record<string, unknown> | undefined {
   let text: string;
+  // Most processes have no config file: asked without an exception (each costs a captured stack).
+  if (statSync(path, { throwIfNoEntry: false }) === undefined) return undefined;
   try {
     text = readFileSync(path, 'utf8');
   } catch {

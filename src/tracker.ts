@@ -4,8 +4,9 @@ import { WattprintError, toError } from './errors.js';
 import { describeHardware, type HardwareInfo } from './hardware.js';
 import { onProcessEnd } from './exit-hooks.js';
 import { withGuardedClock } from './clock-guard.js';
-import { CallTracker, type Baseline, type CallRecord, type CallStats, type LabelValue, type Labels, type WrapOptions } from './inference/index.js';
-import { reportModule } from './lazy/index.js';
+import { IntervalAccounts, NO_LOAD } from './inference/accounts.js';
+import type { Baseline, CallRecord, CallStats, CallTracker, LabelValue, Labels, WrapOptions } from './inference/index.js';
+import { inferenceModule, reportModule } from './lazy/index.js';
 import type { WattprintReport } from './report/run-report.js';
 import { resolveOptions, type EmissionsTrackerOptions, type ResolvedOptions } from './options.js';
 import { chooseSources, intensityFor, reportersFor } from './setup.js';
@@ -59,7 +60,8 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
   private snapshotCache?: { generation: number; state: State; value: TrackerSnapshot };
   private readonly warnedCodes = new Set<string>();
   private removeExitHook?: () => void;
-  private readonly calls: CallTracker;
+  private readonly accounts: IntervalAccounts;
+  private callsValue: CallTracker | undefined;
   private readonly remote = new RemoteTotals();
 
   /**
@@ -81,13 +83,30 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
         fail: (code, message, cause) => this.fail(code, message, cause),
         onMeasurement: (m, extra) => {
           // The one-way seam: the interval goes to per-call attribution, then to listeners.
-          this.calls.onInterval({ ...m, ...extra });
+          if (this.callsValue) this.callsValue.onInterval({ ...m, ...extra });
+          else if (this.state === 'running') this.accounts.account({ ...m, ...extra }, NO_LOAD, undefined);
           this.emitSafely('measurement', m);
         },
       },
       intensityFor(this.options),
     );
-    this.calls = new CallTracker(
+    this.accounts = new IntervalAccounts(this.options.attribution);
+    // A baseline is measured from start(): its call tracker cannot wait for a first call.
+    if (this.options.baseline !== undefined) this.callsValue = this.makeCalls();
+  }
+
+  /**
+   * The call tracker (src/inference/, a chunk that loads on first use): made at the first wrap,
+   * label, call statistic or report, taking over the interval totals kept since start(), so a
+   * process that wraps nothing never compiles it.
+   */
+  private get calls(): CallTracker {
+    return (this.callsValue ??= this.makeCalls());
+  }
+
+  private makeCalls(): CallTracker {
+    const { CallTracker } = inferenceModule();
+    return new CallTracker(
       {
         // The clock itself, not a closure reading it from the options: read twice per wrapped call.
         nowMs: this.options.clock,
@@ -99,6 +118,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
         error: (e) => this.fail(e.code, e.message, e.cause),
       },
       this.options,
+      this.accounts,
     );
   }
 
@@ -129,7 +149,8 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     this.state = 'running';
     this.sampler.start(selection.sources);
     this.installExitHooks();
-    this.calls.start();
+    if (this.callsValue) this.callsValue.start();
+    else this.accounts.start(this.options.clock());
   }
 
   /**
@@ -159,7 +180,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       sources: this.selection?.sources ?? {},
       devices: { cpu: devices('cpu'), gpu: devices('gpu'), ram: devices('ram') },
       intensity: sm.lastIntensity,
-      callNames: this.calls.callNames(),
+      callNames: this.callsValue?.callNames() ?? [],
       callStats: (name) => this.calls.callStats(name),
     });
     this.snapshotCache = { generation, state: this.state, value };
@@ -348,7 +369,8 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
     sm.halt();
     this.removeExitHook?.();
     this.removeExitHook = undefined;
-    this.calls.stop();
+    if (this.callsValue) this.callsValue.stop();
+    else this.accounts.stop();
     const data = this.cumulativeData();
     this.finalData = data;
     const done = this.fanOut.final(data, () => this.runReport());

@@ -1,7 +1,7 @@
-import { createRequire } from 'node:module';
+import { requireHere } from './require-here.js';
 
 // Read at run time rather than inlined so a version bump needs no rebuild of this module's logic;
 // package.json sits one level above dist/ and src/ alike.
-const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
+const pkg = requireHere('../package.json') as { version: string };
 
 export const VERSION: string = pkg.version;

@@ -1,17 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { WattprintError, invalidOption, toError } from '../errors.js';
-import {
-  NO_RATES,
-  addShare,
-  attributeInterval,
-  newAccrued,
-  resetAccrued,
-  zeroTotals,
-  type Accrued,
-  type AttributionTotals,
-  type Floors,
-  type Rates,
-} from './attribution.js';
+import { IntervalAccounts } from './accounts.js';
+import { NO_RATES, addShare, newAccrued, resetAccrued, type Accrued, type AttributionTotals, type Rates } from './attribution.js';
 import { BaselineMeter } from './baseline.js';
 import { CallState, DYNAMIC_BIT, STREAM_BIT, TOKEN_STREAM_BIT, TRUNCATED, type Site } from './call-state.js';
 import { PendingCalls, applyToInFlight, gatherLoad } from './pending.js';
@@ -19,7 +9,6 @@ import { CallContext, type RemoteRequest } from './remote.js';
 import type { AttributionRule, CallHost, CallTrackerConfig, IntervalSample } from './seam.js';
 import { CallRecords, newEnding, type CallReportData, type Ending } from './records.js';
 export type { CallReportData } from './records.js';
-import type { Component } from '../types.js';
 import type { Baseline, CallStats, LabelValue, Labels, WrapOptions } from './types.js';
 import { WorkMeter } from './work.js';
 import { newSite, wrapFunction, type CallLifecycle } from './wrapping.js';
@@ -47,29 +36,27 @@ export class CallTracker {
   private spare: PendingCalls | undefined = undefined;
   private busySinceMs = 0;
   private busyAccMs = 0;
-  private lastSampleMs = 0;
   private startedSinceSample = false;
   private fastOn = false;
   private maxInFlight = 0;
-  private readonly totals = zeroTotals();
   private readonly records: CallRecords;
   private labelStore: AsyncLocalStorage<Labels> | undefined;
   private readonly context = new CallContext<CallState>();
-  private lastCpu: NodeJS.CpuUsage | undefined;
-  private floorSource: Record<Component, 'baseline' | 'model' | 'none'> = { cpu: 'none', gpu: 'none', ram: 'none' };
-  private wallOffsetMs = 0;
-  private startedAtMs: number | undefined;
-  private stoppedAtMs: number | undefined;
   private warnedNotRunning = false;
   private sampling = false;
   private readonly lifecycle: CallLifecycle;
   private readonly ending: Ending = newEnding();
+  /**
+   * `accounts`: the run's interval bookkeeping so far, when the tracker kept it before this call
+   * tracker existed (it loads at the first call or statistic); a started run is taken over as is.
+   */
   constructor(
     host: CallHost,
     private readonly config: CallTrackerConfig = {},
+    private readonly accounts = new IntervalAccounts(config.attribution ?? 'work'),
   ) {
     this.host = host;
-    this.rule = config.attribution ?? 'work';
+    this.rule = accounts.rule;
     this.intervalMs = config.callSampleIntervalMs ?? 250;
     this.maxPending = config.maxPendingCalls ?? 16384;
     const a = config.amortize;
@@ -93,6 +80,13 @@ export class CallTracker {
       end: (c, outcome) => this.end(c, outcome),
       warn: (code, message) => this.warn(code, message),
     };
+    if (accounts.startedAtMs !== undefined) {
+      this.started = true;
+      this.running = accounts.stoppedAtMs === undefined;
+      this.records.wallOffsetMs = accounts.wallOffsetMs;
+      this.baselineMeter.start(accounts.startedAtMs, undefined);
+      if (!this.running) this.baselineMeter.stop();
+    }
   }
 
   /**
@@ -121,12 +115,9 @@ export class CallTracker {
     if (this.started) return;
     this.started = true;
     const now = this.host.nowMs();
-    this.lastSampleMs = now;
-    this.startedAtMs = now;
-    this.wallOffsetMs = Date.now() - now;
-    this.records.wallOffsetMs = this.wallOffsetMs;
+    this.accounts.start(now);
+    this.records.wallOffsetMs = this.accounts.wallOffsetMs;
     this.running = true;
-    if (this.meter) this.lastCpu = process.cpuUsage();
     this.baselineMeter.start(now, this.config.baseline?.durationMs);
   }
 
@@ -138,8 +129,8 @@ export class CallTracker {
   stop(): void {
     if (!this.running) return;
     if (this.pending.n > 0 || this.inFlightCount > 0) this.sample();
-    const endMs = this.lastSampleMs;
-    this.stoppedAtMs = endMs;
+    const endMs = this.accounts.lastSampleMs;
+    this.accounts.stop();
     const inFlight: CallState[] = [];
     for (let c = this.head; c !== undefined; c = c.next) inFlight.push(c);
     this.head = undefined;
@@ -200,7 +191,7 @@ export class CallTracker {
   /** Statistics of all calls (with idle and unattributed energy) or of the calls named `name`. */
   callStats(name?: string): CallStats {
     if (name !== undefined) return this.records.stats(name);
-    const t = this.totals;
+    const t = this.accounts.totals;
     return this.records.stats(undefined, {
       idleEnergyJ: t.idleEnergyJ,
       idleEmissionsKg: t.idleEmissionsKg,
@@ -215,7 +206,7 @@ export class CallTracker {
 
   /** The interval bookkeeping (energies, idle, unattributed, busy time, concurrency) since start. */
   attributionTotals(): AttributionTotals {
-    return { ...this.totals, rule: this.rule, maxInFlight: this.maxInFlight, inFlight: this.inFlightCount };
+    return { ...this.accounts.totals, rule: this.rule, maxInFlight: this.maxInFlight, inFlight: this.inFlightCount };
   }
 
   /** Everything the run report takes from the call side. */
@@ -228,11 +219,11 @@ export class CallTracker {
       baseline: this.baselineMeter.baseline,
       baselineDurationMs: this.config.baseline?.durationMs,
       amortize: this.config.amortize,
-      startedAtMs: this.startedAtMs,
-      stoppedAtMs: this.stoppedAtMs,
-      wallOffsetMs: this.wallOffsetMs,
+      startedAtMs: this.accounts.startedAtMs,
+      stoppedAtMs: this.accounts.stoppedAtMs,
+      wallOffsetMs: this.accounts.wallOffsetMs,
       callSampleIntervalMs: this.intervalMs,
-      idleFloor: this.floorSource,
+      idleFloor: this.accounts.floorSource,
     };
   }
 
@@ -252,26 +243,13 @@ export class CallTracker {
 
     const load = gatherLoad(this.pending, this.head, start, end, busyMs);
 
-    let cpuBusyMs = 0;
-    if (this.meter) {
-      const d = process.cpuUsage(this.lastCpu);
-      this.lastCpu = process.cpuUsage();
-      cpuBusyMs = s.cpuBusyS !== undefined ? s.cpuBusyS * 1000 : (d.user + d.system) / 1000;
-    }
-    const b = this.baselineMeter.baseline;
-    const floors: Floors = b
-      ? { cpu: b.cpuPowerW, gpu: b.gpuPowerW, ram: b.ramPowerW }
-      : { cpu: s.idleFloorW?.cpu, gpu: s.idleFloorW?.gpu, ram: s.idleFloorW?.ram };
-    const from = (c: Component) => (b ? 'baseline' : floors[c] !== undefined && this.rule === 'work' ? 'model' : 'none');
-    this.floorSource = { cpu: from('cpu'), gpu: from('gpu'), ram: from('ram') };
-    const rates = attributeInterval(this.rule, s, load, floors, cpuBusyMs, (s.trackerCpuS ?? 0) * 1000, b?.powerW, this.totals);
+    const rates = this.accounts.account(s, load, this.baselineMeter.baseline);
 
     applyToInFlight(this.head, start, end, rates);
     const lengthMs = end - start;
     const idleShare = load.callMs > 0 && lengthMs > 0 ? 1 - Math.min(Math.max(busyMs, 0), lengthMs) / lengthMs : 1;
     this.baselineMeter.onInterval(s, lengthMs - Math.min(Math.max(busyMs, 0), Math.max(lengthMs, 0)), idleShare);
 
-    this.lastSampleMs = end;
     if (this.fastOn && this.inFlightCount === 0 && !this.startedSinceSample) {
       this.fastOn = false;
       this.safeSetFast(false);
@@ -324,14 +302,14 @@ export class CallTracker {
     else prev.next = next;
     if (next !== undefined) next.prev = prev;
     c.prev = c.next = undefined;
-    if (--this.inFlightCount === 0) this.busyAccMs += now - Math.max(this.busySinceMs, this.lastSampleMs);
+    if (--this.inFlightCount === 0) this.busyAccMs += now - Math.max(this.busySinceMs, this.accounts.lastSampleMs);
     this.meter?.flush();
     const meta = outcome | (c.stream ? STREAM_BIT : 0) | (c.dynamic ? DYNAMIC_BIT : 0) | (c.tokenStream ? TOKEN_STREAM_BIT : 0);
     const pending = this.pending;
     pending.push(c, now, meta);
     // A loop of sync calls never yields to the host's timer: sample from here so pending calls
     // stay within one interval's worth (or maxPendingCalls).
-    if (now - this.lastSampleMs >= this.intervalMs || pending.n >= this.maxPending) this.sample();
+    if (now - this.accounts.lastSampleMs >= this.intervalMs || pending.n >= this.maxPending) this.sample();
   }
 
   private takePending(): PendingCalls {

@@ -1,7 +1,8 @@
 import type { IntensityHooks, IntensityProvider, IntensityValue, Location, LocationSource, WattprintWarning } from '../types.js';
 import { emberIntensityProvider } from './ember.js';
 import { fixedIntensityProvider } from './fixed.js';
-import { cloudRegionFromMetadata, cloudVendor, geolocate, GEOLOCATION_URL, METADATA_BASE_URL, type CloudVendor } from './location.js';
+import { cloudRegionFromMetadata, geolocate } from '../lazy/index.js';
+import { cloudVendor, GEOLOCATION_URL, METADATA_BASE_URL, type CloudVendor } from './cloud.js';
 import { countryName, gridIntensity, offlineIntensityProvider, WORLD_AVERAGE_G_PER_KWH } from './offline.js';
 import { timeZoneCountry } from './places.js';
 
@@ -103,7 +104,13 @@ export function createIntensityChain(options: IntensityChainOptions, context: In
   let hooks: IntensityHooks | undefined;
   const warned = new Set<string>();
   let decorated = new WeakMap<IntensityValue, IntensityValue>();
-  const aborts = new AbortController();
+  // Made by the first detection: AbortController is a lazily loaded Node global (~0.3 ms at start()).
+  let abortsValue: AbortController | undefined;
+  const aborts = {
+    get signal() {
+      return (abortsValue ??= new AbortController()).signal;
+    },
+  };
   let detection: Promise<void> = Promise.resolve();
   /** The cloud told by DMI strings, read at start (cheap file reads, no network). */
   let vendor: CloudVendor | undefined;
@@ -199,7 +206,7 @@ export function createIntensityChain(options: IntensityChainOptions, context: In
       detection = detect().catch(() => undefined);
     },
     stop() {
-      aborts.abort();
+      abortsValue?.abort();
       for (const link of links) {
         try {
           link.stop?.();

@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { requireHere } from '../require-here.js';
 import { WattprintError } from '../errors.js';
 import type { IntensityProvider, IntensityValue, Location } from '../types.js';
 import { countryName } from './offline.js';
@@ -13,7 +13,7 @@ const SOURCE = 'Ember yearly average via @tgwf/co2 (latest year per country, 202
 /** Loads `@tgwf/co2/data` synchronously; a clear error when the optional peer is not installed. */
 function loadCo2(): Co2Data {
   try {
-    const data = createRequire(import.meta.url)('@tgwf/co2/data') as Partial<Co2Data>;
+    const data = requireHere('@tgwf/co2/data') as Partial<Co2Data>;
     if (!data.averageIntensity || typeof data.averageIntensity.data !== 'object') throw new Error('no averageIntensity data');
     return data as Co2Data;
   } catch (e) {

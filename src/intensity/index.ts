@@ -15,5 +15,5 @@ export { wattTimeProvider, LBS_PER_MWH_TO_G_PER_KWH, type WattTimeOptions } from
 export { fixedIntensityProvider, type FixedIntensityOptions } from './fixed.js';
 export { emberIntensityProvider } from './ember.js';
 export { cloudPlace, isKnownCloudRegion, timeZoneCountry, alpha2, alpha3, type CloudPlace } from './places.js';
-export { cloudVendor, type CloudVendor } from './location.js';
+export { cloudVendor, type CloudVendor } from './cloud.js';
 export type { LiveTiming } from './live.js';

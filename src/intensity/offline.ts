@@ -4,7 +4,7 @@ import perSource from './data/carbon-intensity-per-source.json' with { type: 'js
 import nordic from './data/nordic-emissions.json' with { type: 'json' };
 import usa from './data/usa-emissions.json' with { type: 'json' };
 import { cloudPlace } from './places.js';
-import { lazyTable } from './tables.js';
+import { lazyTable, readTable } from './tables.js';
 
 /**
  * A grid intensity, plus a warning when a fallback was taken. `region` is written as CodeCarbon
@@ -24,7 +24,20 @@ interface CountryRow {
 interface GcpRow { countryName: string; countryIsoCode: string; state?: string; city: string; gPerKWh: number }
 type Mix = Record<string, number>;
 
-const countriesTable = lazyTable<{ data: Record<string, CountryRow> }>('global-energy-mix.json');
+// The energy-mix table (~45 KB once parsed) is held weakly: a run asks for a country or two, whose
+// rows are kept; the others are parsed again only when asked for after a collection.
+const countryRows = new Map<string, CountryRow>();
+let countriesRef: WeakRef<{ data: Record<string, CountryRow> }> | undefined;
+function countryRow(iso3: string): CountryRow | undefined {
+  let row = countryRows.get(iso3);
+  if (row === undefined) {
+    let table = countriesRef?.deref();
+    if (table === undefined) countriesRef = new WeakRef((table = readTable<{ data: Record<string, CountryRow> }>('global-energy-mix.json')));
+    row = Object.hasOwn(table.data, iso3) ? table.data[iso3] : undefined;
+    if (row !== undefined) countryRows.set(iso3, row);
+  }
+  return row;
+}
 const gcpTable = lazyTable<{ updated: string; data: Record<string, GcpRow> }>('gcp-impact.json');
 const USA_LBS_PER_MWH = usa.data as Record<string, number>;
 const CANADA = canada.data as Record<string, Mix>;
@@ -66,12 +79,12 @@ function gcpRow(region: string | undefined): GcpRow | undefined {
 
 /** Whether `iso3` (ISO 3166-1 alpha-3, any case) is in the offline country data. */
 export function isKnownCountry(iso3: string): boolean {
-  return typeof iso3 === 'string' && Object.hasOwn(countriesTable().data, iso3.toUpperCase());
+  return typeof iso3 === 'string' && countryRow(iso3.toUpperCase()) !== undefined;
 }
 
 /** The country's name in the data set, e.g. `countryName('DEU') === 'Germany'`. */
 export function countryName(iso3: string): string | undefined {
-  return isKnownCountry(iso3) ? countriesTable().data[iso3.toUpperCase()]!.country_name : undefined;
+  return typeof iso3 === 'string' ? countryRow(iso3.toUpperCase())?.country_name : undefined;
 }
 
 /** Whether `region` is a GCP region in the offline data (e.g. `'europe-west9'`). */
@@ -105,7 +118,7 @@ function worldAverage(warning: string, extra: Partial<IntensityValue> = {}): Gri
 
 /** CodeCarbon `_global_energy_mix_to_emissions_rate`: the given intensity, else the TWh mix × per-source table. */
 function countryIntensity(iso: string, region: string | undefined): GridIntensity {
-  const row = countriesTable().data[iso]!;
+  const row = countryRow(iso)!;
   const where = { countryName: row.country_name, countryIsoCode: iso, ...(region ? { region: region.toLowerCase() } : {}) };
   if (row.carbon_intensity) {
     return { gPerKWh: row.carbon_intensity, source: SOURCE.owid(row.year), year: row.year, ...where };

@@ -8,5 +8,10 @@ import { readFileSync } from 'node:fs';
  */
 export function lazyTable<T>(file: string): () => T {
   let table: T | undefined;
-  return () => (table ??= JSON.parse(readFileSync(new URL(`./data/${file}`, import.meta.url), 'utf8')) as T);
+  return () => (table ??= readTable<T>(file));
+}
+
+/** One of those tables, read and parsed now. */
+export function readTable<T>(file: string): T {
+  return JSON.parse(readFileSync(new URL(`./data/${file}`, import.meta.url), 'utf8')) as T;
 }

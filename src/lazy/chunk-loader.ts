@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { WattprintError } from '../errors.js';
+import { requireHere as requireChunk } from '../require-here.js';
 
 /** The groups of code that load on first use, each an entry of the build (package.json "tsup".entry `lazy-<name>`). */
 export interface LazyChunks {
@@ -7,13 +7,15 @@ export interface LazyChunks {
   timeline: typeof import('../exporters/timeline.js');
   'live-intensity': typeof import('./live-intensity.js');
   reporters: typeof import('./reporters.js');
+  rapl: typeof import('../sources/rapl-source.js');
+  nvml: typeof import('../sources/nvml-source.js');
+  inference: typeof import('../inference/call-tracker.js');
 }
 
 // Set to true by the package build (package.json "tsup".define), which ships each group as
 // dist/lazy-<name>.cjs beside the chunk this module is bundled into (every chunk sits in dist/).
 declare const __WATTPRINT_DIST__: boolean;
 
-const requireChunk = createRequire(import.meta.url);
 
 /**
  * One group of code, required on first use. In the package build the `require()`s of the sources
@@ -28,6 +30,9 @@ export function loadChunk<K extends keyof LazyChunks>(name: K): LazyChunks[K] {
       timeline: () => require('../exporters/timeline.js'),
       'live-intensity': () => require('./live-intensity.js'),
       reporters: () => require('./reporters.js'),
+      rapl: () => require('../sources/rapl-source.js'),
+      nvml: () => require('../sources/nvml-source.js'),
+      inference: () => require('../inference/call-tracker.js'),
     };
     return modules[name]();
   }

@@ -12,6 +12,12 @@ function once<K extends keyof LazyChunks>(name: K): () => LazyChunks[K] {
 
 /** The run report builder (src/report/run-report.ts): at the first report. */
 export const reportModule = once('report');
+/** The RAPL source's code (src/sources/rapl-source.ts): at a probe that finds powercap or MSR files. */
+export const raplModule = once('rapl');
+/** The NVML source's code (src/sources/nvml-source.ts): at a probe that finds an NVIDIA device. */
+export const nvmlModule = once('nvml');
+/** The call tracker (src/inference/call-tracker.ts): at the first wrap, label, call statistic or report. */
+export const inferenceModule = once('inference');
 const timelineModule = once('timeline');
 const liveModule = once('live-intensity');
 const reportersModule = once('reporters');
@@ -31,6 +37,10 @@ export const electricityMapsProvider = forward(liveModule, 'electricityMapsProvi
 export const ukCarbonIntensityProvider = forward(liveModule, 'ukCarbonIntensityProvider');
 /** Live marginal grid intensity from WattTime (src/intensity/watttime.ts). */
 export const wattTimeProvider = forward(liveModule, 'wattTimeProvider');
+/** A cloud VM's region from its metadata service (src/intensity/location.ts): runs without a location. */
+export const cloudRegionFromMetadata = forward(liveModule, 'cloudRegionFromMetadata');
+/** The country of the host's public IP (src/intensity/location.ts): only with `geolocate: true`. */
+export const geolocate = forward(liveModule, 'geolocate');
 
 // The file reporters and CSV tools (src/reporters/; docs/api.md): at a tracker's construction when it
 // writes files, else at the first call.

@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { requireHere } from '../require-here.js';
 import type { LlmCallRecord } from './types.js';
 
 /** The part of an OpenTelemetry span this module uses. */
@@ -17,7 +17,7 @@ let api: OtelApi | null | undefined;
 function otel(): OtelApi | null {
   if (api !== undefined) return api;
   try {
-    api = createRequire(import.meta.url)('@opentelemetry/api') as OtelApi;
+    api = requireHere('@opentelemetry/api') as OtelApi;
   } catch {
     api = null;
   }

@@ -4,9 +4,9 @@
  * that need it report themselves unavailable (the tracker then uses estimates).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { requireHere } from '../require-here.js';
 import type { NativeBinding, NativeLoadResult } from './binding.js';
 
 export type { NativeBinding, NativeLoadResult, NvmlBinding, NvmlError, NvmlProcessSample } from './binding.js';
@@ -21,7 +21,6 @@ export interface LoadNativeOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
-const requireHere = createRequire(import.meta.url);
 const cache = new Map<string, NativeLoadResult>();
 
 /** The `fix` of a failed load. */

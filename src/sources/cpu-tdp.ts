@@ -1,5 +1,5 @@
 import { WattprintError } from '../errors.js';
-import { cpuTdp, IDLE_SHARE } from '../estimate/cpu-tdp.js';
+import { cpuTdp, IDLE_SHARE, type CpuTdpBasis } from '../estimate/cpu-tdp.js';
 import { readCpuInfo, type CpuInfo } from '../system/cpuinfo.js';
 import { acquireProcView, releaseProcView, type ProcView } from '../system/proc-view.js';
 import type { CpuTimes } from '../system/procstat.js';
@@ -29,9 +29,18 @@ const LOAD_POLL_SLACK_MS = 10;
  */
 export function cpuTdpSource(ctx: SourceContext, opts: { tdpW?: number; cpu?: CpuInfo } = {}): PowerSource {
   const cpu = opts.cpu ?? readCpuInfo(ctx.procfsRoot);
-  const basis = cpuTdp(cpu, opts.tdpW);
+  // The table lookup (1–3 ms the first time in a process) waits for the first thing that needs the
+  // TDP: a read, the boundary's note or the device details, all after start() has returned.
+  let tdp: CpuTdpBasis | undefined;
+  const basis = (): CpuTdpBasis => (tdp ??= cpuTdp(cpu, opts.tdpW));
   const processMode = ctx.trackingMode === 'process';
-  const device: DeviceInfo = { id: '0', name: cpu.model, details: basis.details };
+  const device: DeviceInfo = {
+    id: '0',
+    name: cpu.model,
+    get details() {
+      return basis().details;
+    },
+  };
   const formula = processMode
     ? 'P = TDP × tracked CPU-time share'
     : 'P = TDP × (0.1 + 0.9 × load³)';
@@ -85,7 +94,7 @@ export function cpuTdpSource(ctx: SourceContext, opts: { tdpW?: number; cpu?: Cp
     const wallS = (nowMs - lastMs) / 1000;
     if (wallS > 0) {
       intervalShare(wallS);
-      totalJ += basis.tdpW * share * wallS;
+      totalJ += basis().tdpW * share * wallS;
       lastUtilization = utilization;
       lastMs = nowMs;
     }
@@ -103,9 +112,17 @@ export function cpuTdpSource(ctx: SourceContext, opts: { tdpW?: number; cpu?: Cp
     kind: 'estimated',
     scope: ctx.trackingMode,
     // The model's power at zero load: machine mode's floor; process mode has none.
-    idlePowerW: processMode ? 0 : basis.tdpW * IDLE_SHARE,
+    get idlePowerW() {
+      return processMode ? 0 : basis().tdpW * IDLE_SHARE;
+    },
     probe(): ProbeResult {
-      return { ok: true, devices: [device], note: `estimated: ${basis.note}; ${formula}` };
+      return {
+        ok: true,
+        devices: [device],
+        get note() {
+          return `estimated: ${basis().note}; ${formula}`;
+        },
+      };
     },
     start() {
       started = true;

@@ -45,12 +45,13 @@ export function readCpuInfo(procfsRoot = '/proc'): CpuInfo {
     else if (key === 'core id') cores.add(`${physicalId}:${value}`);
     else if (key === 'cpu cores' && coresPerSocket === undefined) coresPerSocket = Number(value) || undefined;
   }
-  const fallback = fromOs(arch);
-  const model = first.get('model name') || first.get('Hardware') || first.get('Processor') || fallback.model;
+  // os.cpus() reads cpuinfo again and a frequency file per CPU: only for what cpuinfo lacks.
+  let fallback: CpuInfo | undefined;
+  const model = first.get('model name') || first.get('Hardware') || first.get('Processor') || (fallback ??= fromOs(arch)).model;
   const socketCount = Math.max(1, sockets.size);
   const physicalCores =
     cores.size > 0 ? cores.size : coresPerSocket !== undefined ? coresPerSocket * socketCount : undefined;
-  const info: CpuInfo = { model, threads: threads || fallback.threads, sockets: socketCount, arch };
+  const info: CpuInfo = { model, threads: threads || (fallback ??= fromOs(arch)).threads, sockets: socketCount, arch };
   if (physicalCores !== undefined) info.physicalCores = physicalCores;
   return info;
 }

@@ -2,10 +2,9 @@
 // side, a process with a tracker sampling on its own timer and a floor process that wakes as often
 // and reads the same files as often with plain readFileSync (see floorRead). CPU per
 // sample is process.cpuUsage over a fixed window after a warm-up, divided by the samples taken;
-// the figure is the ratio tracker / floor, median of 3 rounds. Then the whole-process cost: a
-// process that imports wattprint, starts a tracker at 1 s and idles 20 s, against a bare process
-// idling 20 s (total CPU of each at exit), and start-up time and heap in fresh processes. Also the
-// heap allocated per sample on the timer path, tracker and floor side by side.
+// the figure is the ratio tracker / floor, median of 3 rounds. Also the heap allocated per sample on
+// the timer path, tracker and floor side by side. Start-up and the whole-process cost are
+// test/bench/startup.mjs's.
 // `node test/bench/sampling.mjs` after `npm run build` (npm run bench does both).
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -16,7 +15,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 // WATTPRINT_BENCH_DIST=<dir> measures another build (an older commit's dist/) against the same floor.
 const distUrl = pathToFileURL(join(process.env.WATTPRINT_BENCH_DIST ?? join(here, '..', '..', 'dist'), 'index.js')).href;
 const ROUNDS = 3;
-const CODECARBON_MS_PER_20S = [127, 162]; // issue 11: CodeCarbon 3.3, same kind of machine
 
 function median(values) {
   const s = [...values].sort((a, b) => a - b);
@@ -69,24 +67,6 @@ async function child(kind, mode, intervalMsText, warmMsText, windowMsText) {
   const warmMs = Number(warmMsText);
   const windowMs = Number(windowMsText);
   const processMode = mode === 'process';
-  if (kind === 'start') {
-    // Start-up: import and the first start(), heap retained after a forced GC.
-    globalThis.gc();
-    const heap0 = process.memoryUsage().heapUsed;
-    const t0 = performance.now();
-    const { EmissionsTracker } = await import(distUrl);
-    const t1 = performance.now();
-    const t = new EmissionsTracker({ saveToFile: false, handleSignals: false, countryIsoCode: 'FRA', trackingMode: mode });
-    t.start();
-    const t2 = performance.now();
-    const heapNoGc = process.memoryUsage().heapUsed;
-    await sleep(10); // WeakRefs (the TDP index) are held until the end of the current job
-    globalThis.gc();
-    const heap1 = process.memoryUsage().heapUsed;
-    await t.stop();
-    process.stdout.write(JSON.stringify({ importMs: t1 - t0, startMs: t2 - t1, heapKiB: (heap1 - heap0) / 1024, heapNoGcKiB: (heapNoGc - heap0) / 1024 }));
-    return;
-  }
   if (kind === 'alloc-tracker' || kind === 'alloc-floor') {
     // Heap grown between consecutive samples on the timer path (the timer's own work included, as
     // for the floor); an interval holding a GC (heap shrank) is left out.
@@ -121,7 +101,7 @@ async function child(kind, mode, intervalMsText, warmMsText, windowMsText) {
   }
   let samples = 0;
   let tracker;
-  if (kind === 'tracker' || kind === 'whole') {
+  if (kind === 'tracker') {
     const { EmissionsTracker } = await import(distUrl);
     tracker = new EmissionsTracker({
       saveToFile: false, handleSignals: false, countryIsoCode: 'FRA', trackingMode: mode, measurePowerSecs: intervalMs / 1000,
@@ -133,14 +113,6 @@ async function child(kind, mode, intervalMsText, warmMsText, windowMsText) {
       floorRead(processMode);
       samples++;
     }, intervalMs);
-  }
-  if (kind === 'whole' || kind === 'bare') {
-    // Total CPU of the process from its start (Node's own boot included, which the difference cancels).
-    const afterStart = process.cpuUsage();
-    await sleep(windowMs);
-    const total = process.cpuUsage();
-    process.stdout.write(JSON.stringify({ totalMs: cpuMs(total), afterStartMs: cpuMs(total) - cpuMs(afterStart), samples }));
-    process.exit(0);
   }
   await sleep(warmMs);
   const s0 = samples;
@@ -206,33 +178,6 @@ async function main() {
           `floor ${median(rows.map((x) => x.f)).toFixed(0)} B (${fmt('f')}); per 1000 samples: tracker ${((median(rows.map((x) => x.t)) * 1000) / 1024 / 1024).toFixed(2)} MiB`,
       );
     }
-  }
-  if (only !== configs) {
-    console.log(`load average at end: ${load()}`);
-    return;
-  }
-  const whole = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    const [w, b] = await Promise.all([runChild('whole', 'machine', 1000, 0, 20000), runChild('bare', 'machine', 1000, 0, 20000)]);
-    whole.push({ costMs: w.totalMs - b.totalMs, samplingMs: w.afterStartMs - b.afterStartMs, samples: w.samples });
-  }
-  const cost = median(whole.map((w) => w.costMs));
-  const sampling = median(whole.map((w) => w.samplingMs));
-  console.log(
-    `whole process, 20 s idle at 1 s (machine mode), minus a bare process: ${cost.toFixed(1)} ms CPU (${whole.map((w) => w.costMs.toFixed(1)).join(', ')}), ` +
-      `of which after start() ${sampling.toFixed(1)} ms (${whole.map((w) => w.samplingMs.toFixed(1)).join(', ')}); ` +
-      `CodeCarbon ${CODECARBON_MS_PER_20S.join('–')} ms → ${(CODECARBON_MS_PER_20S[0] / cost).toFixed(1)}x–${(CODECARBON_MS_PER_20S[1] / cost).toFixed(1)}x below ` +
-      `(after start() alone: ${(CODECARBON_MS_PER_20S[0] / sampling).toFixed(0)}x–${(CODECARBON_MS_PER_20S[1] / sampling).toFixed(0)}x); target ≥ 40x`,
-  );
-
-  for (const mode of ['machine', 'process']) {
-    const runs = [];
-    for (let r = 0; r < ROUNDS; r++) runs.push(await runChild('start', mode, 0, 0, 0));
-    const m = (k) => median(runs.map((x) => x[k]));
-    console.log(
-      `start-up, ${mode} mode (fresh process, median of ${ROUNDS}): import ${m('importMs').toFixed(1)} ms (target < 20), first start() ${m('startMs').toFixed(1)} ms (target < 5), ` +
-        `heap retained by import + start() after GC ${(m('heapKiB') / 1024).toFixed(2)} MiB (target < 1), before GC ${(m('heapNoGcKiB') / 1024).toFixed(2)} MiB`,
-    );
   }
   console.log(`load average at end: ${load()}`);
 }

@@ -2,9 +2,11 @@
 // Runs after tsup (package.json "tsup".onSuccess), so `npm run build` and a bare `npx tsup` both
 // give the whole dist/:
 // - one implementation: tsup builds CommonJS only (Node 20 cannot require() ESM), and each ESM
-//   entry of package.json "exports" (dist/X.js, dist/X.d.ts) becomes `export * from './X.cjs'`,
-//   so `import` and `require` share one set of classes (instanceof holds across them). Every name
-//   the CJS entry exports must come through Node's cjs-module-lexer; a name it misses fails the build.
+//   entry of package.json "exports" (dist/X.js) requires dist/X.cjs and exports its names, so
+//   `import` and `require` share one set of classes (instanceof holds across them). The names are
+//   listed here rather than found by Node's cjs-module-lexer at every import (`export * from` a
+//   CommonJS file lexes it: ~1–2 ms and the lexer's heap at each `import 'wattprint'`); a name the
+//   list misses fails the build. dist/X.d.ts is `export * from './X.cjs'`.
 // - the bin dist/cli.js is a shebang line importing dist/cli.cjs.
 // - the CPU TDP index is regenerated when cpu-tdp.json changed and shipped once, in dist/data/.
 // - the offline intensity tables that src/intensity/tables.ts reads on first use go to dist/data/.
@@ -43,6 +45,16 @@ for (const table of ['global-energy-mix', 'gcp-impact', 'cloud-regions', 'timezo
   writeFileSync(join(dist, 'data', `${table}.json`), `${JSON.stringify(JSON.parse(text))}\n`);
 }
 
+/** The names esbuild's CommonJS output exports: `exports.x = ` and `Object.defineProperty(exports, "x", …)`. */
+function esmEntry(base, cjsText) {
+  const names = [...cjsText.matchAll(/^(?:exports\.([\w$]+) = |Object\.defineProperty\(exports, "([\w$]+)")/gm)].map((m) => m[1] ?? m[2]);
+  return (
+    `// The ES module face of ${base}.cjs, the one implementation (test/build/finish-dist.mjs).\n` +
+    `import { createRequire } from 'node:module';\n` +
+    `export const { ${names.join(', ')} } = createRequire(import.meta.url)('${base}.cjs');\n`
+  );
+}
+
 const entries = [];
 for (const [subpath, target] of Object.entries(pkg.exports)) {
   const esm = target?.import?.default;
@@ -52,7 +64,7 @@ for (const [subpath, target] of Object.entries(pkg.exports)) {
   if (esm !== `./dist/${base.slice(2)}.js` || target.import.types !== `./dist/${base.slice(2)}.d.ts`) {
     throw new Error(`finish-dist: exports["${subpath}"] must map import to ${base}.js / ${base}.d.ts beside ${cjs}`);
   }
-  writeFileSync(join(dist, `${base}.js`), `export * from '${base}.cjs';\n`);
+  writeFileSync(join(dist, `${base}.js`), esmEntry(base, readFileSync(join(dist, `${base}.cjs`), 'utf8')));
   writeFileSync(join(dist, `${base}.d.ts`), `export * from '${base}.cjs';\n`);
   entries.push({ subpath, esm: join(dist, `${base}.js`), cjs: join(dist, `${base}.cjs`) });
 }
@@ -64,7 +76,7 @@ for (const [name, bin] of Object.entries(typeof pkg.bin === 'string' ? { [pkg.na
   chmodSync(file, 0o755);
 }
 
-// In a fresh process: ESM names (through cjs-module-lexer) must equal the CJS exports, per entry.
+// In a fresh process: ESM names must equal the CJS exports, per entry.
 // Only for the package's own dist/: a private build elsewhere (`tsup -d /tmp/x`) may not yet have
 // the package.json and node_modules beside it that the code loads.
 if (dist !== join(root, 'dist')) process.exit(0);
@@ -80,5 +92,5 @@ const names = JSON.parse(
 );
 for (const [subpath, esmNames, cjsNames] of names) {
   const missing = cjsNames.filter((n) => !esmNames.includes(n));
-  if (missing.length > 0) throw new Error(`finish-dist: ${subpath}: ESM import misses ${missing.join(', ')} (not found by cjs-module-lexer)`);
+  if (missing.length > 0) throw new Error(`finish-dist: ${subpath}: ESM import misses ${missing.join(', ')} (esmEntry found no export statement for them)`);
 }

@@ -90,6 +90,41 @@ describe('CallTracker through EmissionsTracker', () => {
     expect(records[0]!.energyJ).toBeCloseTo(4, 9);
   });
 
+  it('a call tracker made at the first wrap after start() takes over the totals kept since start(): the same report as one made before', async () => {
+    // Same clock, sources and calls; one tracker wraps before start(), the other only after three
+    // samples (its call code loads then). Every attribution figure of their reports must agree.
+    const run = async (wrapEarly: boolean) => {
+      const { clock, tracker } = setup({ pue: 1.2 });
+      let f = wrapEarly ? tracker.wrap(() => clock.advance(30), { name: 'h' }) : undefined;
+      tracker.start();
+      for (let i = 0; i < 3; i++) {
+        clock.advance(100);
+        tracker.sample();
+      }
+      f ??= tracker.wrap(() => clock.advance(30), { name: 'h' });
+      f();
+      clock.advance(70);
+      f();
+      clock.advance(50);
+      const data = await tracker.stop();
+      return { report: await tracker.report(), totalJ: data.energyConsumedKWh * 3.6e6 };
+    };
+    const early = await run(true);
+    const late = await run(false);
+    const a = late.report.results.attribution;
+    expect(late.report.measurement.intervalsObserved).toBe(early.report.measurement.intervalsObserved);
+    expect(late.report.measurement.attribution).toEqual(early.report.measurement.attribution);
+    expect(late.report.measurement.intervalsObserved).toBe(4); // three samples, then stop()'s
+    for (const k of Object.keys(a) as (keyof typeof a)[]) {
+      if (typeof a[k] === 'number') expect(a[k], k).toBeCloseTo(early.report.results.attribution[k] as number, 12);
+    }
+    expect(a.trackerOverhead.cpuS).toBeGreaterThan(0);
+    // 100 W × 1.2 over 0.48 s = 57.6 J, of which the two calls held 0.06 s = 7.2 J; the rest is idle.
+    expect(late.totalJ).toBeCloseTo(57.6, 9);
+    expect(a.callsEnergyJ).toBeCloseTo(7.2, 9);
+    expect(Math.abs(a.callsEnergyJ + a.idleEnergyJ + a.unattributedEnergyJ - late.totalJ) / late.totalJ).toBeLessThan(1e-9);
+  });
+
   it('applies PUE to call energy and reports it in the boundary', async () => {
     const { clock, tracker, records } = setup({ pue: 1.5 });
     const f = tracker.wrap(() => clock.advance(100), { name: 'work' });

@@ -13,7 +13,7 @@ import type { NativeLoadResult } from '../../src/native/load.js';
 import { nvmlSource } from '../../src/sources/nvml.js';
 import { raplCpuSource } from '../../src/sources/rapl.js';
 import { MSR } from '../../src/sources/rapl-msr.js';
-import { FakeMsrCounter, writeMsr } from '../fixtures/powercap/tree.js';
+import { FakeMsrCounter, buildSystem, writeMsr } from '../fixtures/powercap/tree.js';
 import { FakeGpus, TWO_H200, fakeContext, fakeLibrary, nativeAddon } from './nvml-helpers.js';
 import { fakeContext as raplContext, useFakeSystems } from './rapl-helpers.js';
 
@@ -133,7 +133,7 @@ describe('the addon loads on first need', () => {
 });
 
 /** Runs `body` in a fresh process after loading the built package by `import` or `require`. */
-function inFreshProcess(kind: 'esm' | 'cjs', body: string): Record<string, unknown> {
+function inFreshProcess(kind: 'esm' | 'cjs', body: string, dir = mkdtempSync(join(tmpdir(), 'wattprint-lazy-'))): Record<string, unknown> {
   const names = 'EmissionsTracker, recordTimeline, electricityMapsProvider';
   const load =
     kind === 'esm'
@@ -146,9 +146,8 @@ function inFreshProcess(kind: 'esm' | 'cjs', body: string): Record<string, unkno
     const out = {};
     ${body}
     console.log(JSON.stringify(out));`;
-  const dir = mkdtempSync(join(tmpdir(), 'wattprint-lazy-'));
   dirs.push(dir);
-  mkdirSync(join(dir, 'dev'));
+  mkdirSync(join(dir, 'dev'), { recursive: true });
   const file = join(dir, kind === 'esm' ? 'probe.mjs' : 'probe.cjs');
   const code = probe.replaceAll('DIR', JSON.stringify(dir));
   writeFileSync(file, `${load}\n${kind === 'esm' ? code : `(async () => {${code}})();`}`);
@@ -158,6 +157,30 @@ function inFreshProcess(kind: 'esm' | 'cjs', body: string): Record<string, unkno
 }
 
 describe.each(['esm', 'cjs'] as const)('the built package (%s entry)', (kind) => {
+  it('a powercap tree loads the RAPL chunk at start(), whose source then measures its counter', () => {
+    const sys = buildSystem({ rapl: [{ name: 'package-0', maxPowerUw: [65_000_000] }] });
+    const zone = sys.zone('intel-rapl:0');
+    const out = inFreshProcess(
+      kind,
+      `const t = new EmissionsTracker({ saveToFile: false, handleSignals: false, countryIsoCode: 'FRA', sysfsRoot: DIR + '/sys', devRoot: DIR + '/dev' });
+       out.beforeStart = lazy();
+       t.start();
+       out.afterStart = lazy();
+       require('node:fs').writeFileSync(${JSON.stringify(zone.energyFile)}, String(${zone.shownUj + 2_000_000n}) + '\\n');
+       const data = await t.stop();
+       out.source = data.boundary.cpu.source;
+       out.cpuJ = data.cpuEnergyKWh * 3.6e6;`,
+      sys.root,
+    );
+    expect(out.beforeStart).toEqual([]);
+    // With the addon loaded for powercap, NVML asks the driver through it rather than trust the
+    // absence of device nodes: its chunk loads too (the machine test above loads neither).
+    expect(out.afterStart).toEqual(expect.arrayContaining(['lazy-rapl.cjs', 'lazy-nvml.cjs']));
+    expect(out.source).toBe('rapl');
+    // energy_uj moved by 2,000,000 µJ (PUE 1): 2 J, to within one count of the zone's energy unit.
+    expect(out.cpuJ).toBeCloseTo(2, 3);
+  });
+
   it('import and a plain start/sample/stop load no lazy chunk, no addon and none of the costly built-ins', () => {
     const out = inFreshProcess(
       kind,
@@ -179,7 +202,8 @@ describe.each(['esm', 'cjs'] as const)('the built package (%s entry)', (kind) =>
     expect(out.afterStop).toEqual(none);
     expect(out.runId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(out.reportIntervals).toBeGreaterThanOrEqual(2);
-    expect(out.afterReport).toEqual(['lazy-report.cjs']);
+    // The report's call section needs the call tracker, which nothing before it had asked for.
+    expect(out.afterReport).toEqual(['lazy-inference.cjs', 'lazy-report.cjs']);
   });
 
   it('recordTimeline and the live providers load their chunks at the first call, and work', () => {

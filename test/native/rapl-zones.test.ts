@@ -2,7 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fsZoneReader, nativeZoneReader, type ZoneReader } from '../../src/sources/powercap.js';
-import { selectZones } from '../../src/sources/rapl.js';
+import { selectZones } from '../../src/sources/rapl-source.js';
 import { EU, type FakeSystem, type TreeSpec } from '../fixtures/powercap/tree.js';
 import { raplBinding, READERS, type ReaderKind, useFakeSystems } from './rapl-helpers.js';
 
