@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond npm packages, from Debian's packages: Chromium for the HTML
 # report test, make/g++/python3 for the native addon and the fake NVML library (present on most
-# machines), the arm64 cross toolchain and qemu-user for the arm64 prebuild, and Prometheus.
+# machines), the arm64 cross toolchain and qemu-user for the arm64 prebuild, Prometheus, and wrk (the
+# load generator of test/bench/http.mjs, which falls back to a Node client without it).
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
@@ -13,6 +14,7 @@ command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v aarch64-linux-gnu-g++ >/dev/null 2>&1 || need+=(g++-aarch64-linux-gnu)
 command -v qemu-aarch64-static >/dev/null 2>&1 || need+=(qemu-user-static)
 command -v objdump >/dev/null 2>&1 || need+=(binutils)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
 if [ ${#need[@]} -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
