@@ -187,8 +187,10 @@ describe('ProcFile: one pread into a kept buffer', () => {
   });
 
   it.runIf(linux)('answers -1, without throwing, once the process behind a kept /proc descriptor has exited', async () => {
-    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
-    await new Promise((resolve) => child.once('spawn', resolve));
+    // Walked once the child runs its script: just after 'spawn' its RSS can be smaller than what
+    // this (busy) process gains before the second walk, and the comparison below would mean nothing.
+    const child = spawn(process.execPath, ['-e', "process.stdout.write('ready'); setTimeout(() => {}, 30000)"], { stdio: ['ignore', 'pipe', 'ignore'] });
+    await new Promise((resolve) => child.stdout!.once('data', resolve));
     const f = new ProcFile(`/proc/${child.pid}/stat`);
     const st = {} as ProcStat;
     const n = f.read();
@@ -228,8 +230,10 @@ describe('TreeWalker: files kept from walk to walk', () => {
   it.runIf(linux)('walks this process and a child, then drops the child once it has exited, without throwing', async () => {
     const w = new TreeWalker('/proc');
     cleanups.push(() => w.close());
-    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
-    await new Promise((resolve) => child.once('spawn', resolve));
+    // Walked once the child runs its script: just after 'spawn' its RSS can be smaller than what
+    // this (busy) process gains before the second walk, and the comparison below would mean nothing.
+    const child = spawn(process.execPath, ['-e', "process.stdout.write('ready'); setTimeout(() => {}, 30000)"], { stdio: ['ignore', 'pipe', 'ignore'] });
+    await new Promise((resolve) => child.stdout!.once('data', resolve));
     w.walk(process.pid);
     expect(w.members.map((m) => m.pid)).toContain(child.pid);
     const withChild = w.rssBytes();
