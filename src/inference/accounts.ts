@@ -43,9 +43,11 @@ export class IntervalAccounts {
   account(s: IntervalSample, load: Readonly<IntervalLoad>, baseline: Baseline | undefined): Rates {
     let cpuBusyMs = 0;
     if (this.rule === 'work') {
-      const d = process.cpuUsage(this.lastCpu);
-      this.lastCpu = process.cpuUsage();
-      cpuBusyMs = s.cpuBusyS !== undefined ? s.cpuBusyS * 1000 : (d.user + d.system) / 1000;
+      // One read: the CPU time between two reads would belong to no interval.
+      const now = process.cpuUsage();
+      const last = this.lastCpu ?? { user: 0, system: 0 };
+      this.lastCpu = now;
+      cpuBusyMs = s.cpuBusyS !== undefined ? s.cpuBusyS * 1000 : (now.user - last.user + now.system - last.system) / 1000;
     }
     const floors: Floors = baseline
       ? { cpu: baseline.cpuPowerW, gpu: baseline.gpuPowerW, ram: baseline.ramPowerW }
@@ -53,6 +55,6 @@ export class IntervalAccounts {
     const from = (c: Component) => (baseline ? 'baseline' : floors[c] !== undefined && this.rule === 'work' ? 'model' : 'none');
     this.floorSource = { cpu: from('cpu'), gpu: from('gpu'), ram: from('ram') };
     this.lastSampleMs = s.endMs;
-    return attributeInterval(this.rule, s, load as IntervalLoad, floors, cpuBusyMs, (s.trackerCpuS ?? 0) * 1000, baseline?.powerW, this.totals);
+    return attributeInterval(this.rule, s, load, floors, cpuBusyMs, (s.trackerCpuS ?? 0) * 1000, baseline?.powerW, this.totals);
   }
 }

@@ -181,7 +181,7 @@ export type Floors = Record<Component, number | undefined>;
 export function attributeInterval(
   rule: AttributionRule,
   s: IntervalSample,
-  load: IntervalLoad,
+  load: Readonly<IntervalLoad>,
   floors: Floors,
   cpuBusyMs: number,
   trackerMs: number,
