@@ -309,7 +309,7 @@ export const OPTION_TABLE = {
     doc: 'write a final row at exit, and on SIGINT/SIGTERM/SIGHUP when no other listener handles the signal (then re-raise it); never changes `process.exitCode` (see [reliability.md](reliability.md))',
   },
   clock: {
-    kind: 'function', from: 'constructor', default: () => monotonicMs, defaultText: '`performance.now`',
+    kind: 'function', from: 'constructor', default: () => monotonicMs, defaultText: 'ms since the process started',
     doc: 'monotonic clock in ms, for tests',
   },
 } as const satisfies Record<string, OptionDef>;

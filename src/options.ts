@@ -112,7 +112,7 @@ export interface EmissionsTrackerOptions {
   batchSize?: number;
   /** Write a final row on SIGINT/SIGTERM/SIGHUP and at process exit. Default true. */
   handleSignals?: boolean;
-  /** Monotonic clock in ms, for tests. Default `performance.now`. */
+  /** Monotonic clock in ms, for tests. Default: ms since the process started, on the clock `performance.now()` reads. */
   clock?: () => number;
 }
 

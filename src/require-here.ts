@@ -1,4 +1,4 @@
-// Set by the package build (package.json "tsup".define).
+// Set by the package build (test/build/tsup.config.mjs).
 declare const __WATTPRINT_DIST__: boolean;
 
 /**

@@ -14,7 +14,7 @@ import { nvmlSource } from './sources/nvml.js';
 import { ramModelSource } from './sources/ram-dimm.js';
 import { raplCpuSource, raplRamSource } from './sources/rapl.js';
 import { selectSources, type Selection, type SourceChains } from './sources/select.js';
-import { readCpuInfo, type CpuInfo } from './system/cpuinfo.js';
+import { lazyCpuInfo, type CpuInfo } from './system/cpuinfo.js';
 import type { Reporter, SourceContext, WattprintWarning } from './types.js';
 
 type OnWarning = (w: WattprintWarning) => void;
@@ -85,7 +85,7 @@ function emitWarningOnce(): OnWarning {
  */
 export function defaultSources(options: EmissionsTrackerOptions = {}, hooks: { onWarning?: OnWarning } = {}): SourceChains {
   const o = resolveOptions({ ...options, saveToFile: false, saveToJson: false, handleSignals: false, sources: undefined });
-  const chains = builtinChains(o, nativeFor(o), readCpuInfo(o.procfsRoot), hooks.onWarning ?? emitWarningOnce());
+  const chains = builtinChains(o, nativeFor(o), lazyCpuInfo(o.procfsRoot), hooks.onWarning ?? emitWarningOnce());
   return { cpu: chains.cpu(), gpu: chains.gpu(), ram: chains.ram() };
 }
 
@@ -95,7 +95,7 @@ export function defaultSources(options: EmissionsTrackerOptions = {}, hooks: { o
  */
 export function chooseSources(o: ResolvedOptions, onWarning: OnWarning = () => {}): Selection {
   const native = nativeFor(o);
-  const cpu = readCpuInfo(o.procfsRoot);
+  const cpu = lazyCpuInfo(o.procfsRoot);
   const builtin = builtinChains(o, native, cpu, onWarning);
   const user = o.sources ?? {};
   const chains: SourceChains = { cpu: user.cpu ?? builtin.cpu(), gpu: user.gpu ?? builtin.gpu(), ram: user.ram ?? builtin.ram() };

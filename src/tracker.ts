@@ -144,7 +144,8 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
       );
     const selection = chooseSources(this.options, (w) => this.warn(w));
     this.selection = selection;
-    this.hw = describeHardware(this.options.procfsRoot, selection.probes.gpu, selection.cpu);
+    // Described on first use (a row, a report): the CPU model waits for it.
+    this.hw = undefined;
     for (const w of selection.warnings) this.warn(w);
     this.state = 'running';
     this.sampler.start(selection.sources);
@@ -198,7 +199,7 @@ export class EmissionsTracker extends EventEmitter<TrackerEvents> {
 
   /** Hardware found at `start()` (CPU, RAM, tracked GPUs). */
   hardware(): HardwareInfo {
-    if (!this.hw) this.hw = describeHardware(this.options.procfsRoot, undefined);
+    if (!this.hw) this.hw = describeHardware(this.options.procfsRoot, this.selection?.probes.gpu, this.selection?.cpu);
     return this.hw;
   }
 

@@ -67,7 +67,7 @@ export interface SourceContext {
   readonly trackingMode: TrackingMode;
   /** Root pid of the tracked process tree (process mode), default `process.pid`. */
   readonly pid: number;
-  /** Monotonic clock in milliseconds, default `performance.now`. */
+  /** Monotonic clock in milliseconds. Default: ms since the process started, on the clock `performance.now()` reads. */
   readonly nowMs: () => number;
 }
 

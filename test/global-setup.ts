@@ -126,12 +126,12 @@ function nativeAddon(): NativeAddonInfo {
  */
 function distBuild(): string | undefined {
   const out = join(root, 'dist', 'index.js');
-  const fresh = () => mtimeMs(out) > newestSource([join(root, 'src'), join(root, 'package.json')]);
+  const fresh = () => mtimeMs(out) > newestSource([join(root, 'src'), join(root, 'package.json'), join(root, 'test', 'build')]);
   if (fresh()) return undefined;
   mkdirSync(tmp, { recursive: true });
   return withLock(join(tmp, 'dist-build.lock'), () => {
     if (fresh()) return undefined;
-    const r = spawnSync('npx', ['--no-install', 'tsup'], { cwd: root, encoding: 'utf8', timeout: 300_000 });
+    const r = spawnSync('npx', ['--no-install', 'tsup', '--config', 'test/build/tsup.config.mjs'], { cwd: root, encoding: 'utf8', timeout: 300_000 });
     return r.status === 0 ? undefined : `tsup failed (exit ${r.status}):\n${r.stdout}${r.stderr}`;
   });
 }

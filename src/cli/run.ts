@@ -1,3 +1,4 @@
+import { monotonicMs } from '../clock-guard.js';
 import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
@@ -81,7 +82,7 @@ export async function runCommand(argv: readonly string[], given: EmissionsTracke
   const quiet = flags.quiet === true;
   // Off unless asked for: a command sharing the terminal would have its lines glued to ours.
   const live = flags.status === true && !quiet && io.stderr.isTTY === true;
-  const status = live ? new StatusLine(io.stderr, performance.now()) : undefined;
+  const status = live ? new StatusLine(io.stderr, monotonicMs()) : undefined;
   const relay = status ? new StatusRelay(status) : undefined;
   const say = (line: string) => {
     status?.clear();

@@ -1,3 +1,4 @@
+import { monotonicMs } from '../clock-guard.js';
 import type { Measurement } from '../types.js';
 import { formatDurationS, formatEnergyKWh, formatMassKg, formatPowerW } from './format.js';
 import { J_PER_KWH } from '../units.js';
@@ -23,7 +24,7 @@ export class StatusLine {
   constructor(
     private readonly out: TtyLike,
     private readonly startMs: number,
-    private readonly nowMs: () => number = () => performance.now(),
+    private readonly nowMs: () => number = monotonicMs,
   ) {}
 
   add(m: Measurement): void {

@@ -79,7 +79,7 @@ export interface CallTrackerConfig {
    */
   readonly maxPendingCalls?: number;
   /**
-   * The clock calls' CPU work is timed with, ms. Default `performance.now` (wall time while a
+   * The clock calls' CPU work is timed with, ms. Default: the monotonic clock (wall time while a
    * call's code runs); tests pass a CPU-time clock to be immune to a loaded machine.
    */
   readonly workClockMs?: () => number;

@@ -1,7 +1,7 @@
 import { WattprintError } from '../errors.js';
 import { requireHere as requireChunk } from '../require-here.js';
 
-/** The groups of code that load on first use, each an entry of the build (package.json "tsup".entry `lazy-<name>`). */
+/** The groups of code that load on first use, each an entry of the build (test/build/tsup.config.mjs, `lazy-<name>`). */
 export interface LazyChunks {
   report: typeof import('../report/run-report.js');
   timeline: typeof import('../exporters/timeline.js');
@@ -12,7 +12,7 @@ export interface LazyChunks {
   inference: typeof import('../inference/call-tracker.js');
 }
 
-// Set to true by the package build (package.json "tsup".define), which ships each group as
+// Set to true by the package build (test/build/tsup.config.mjs), which ships each group as
 // dist/lazy-<name>.cjs beside the chunk this module is bundled into (every chunk sits in dist/).
 declare const __WATTPRINT_DIST__: boolean;
 

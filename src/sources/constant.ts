@@ -1,3 +1,4 @@
+import { monotonicMs } from '../clock-guard.js';
 import type { Component, DeviceInfo, EnergyReading, PowerSource, ProbeResult, SourceKind } from '../types.js';
 
 export interface ConstantPowerSourceOptions {
@@ -8,7 +9,7 @@ export interface ConstantPowerSourceOptions {
   id?: string;
   /** Default `'estimated'`. */
   kind?: SourceKind;
-  /** Monotonic clock in ms. Default `performance.now`. */
+  /** Monotonic clock in ms. Default: ms since the process started, on the clock `performance.now()` reads. */
   nowMs?: () => number;
   devices?: DeviceInfo[];
   /** Explanation carried into the boundary, e.g. "forceRamPowerW = 8 W". */
@@ -27,7 +28,7 @@ export interface ConstantPowerSource extends PowerSource {
  * public fake `FakePowerSource` for tests.
  */
 export function constantPowerSource(opts: ConstantPowerSourceOptions): ConstantPowerSource {
-  const nowMs = opts.nowMs ?? (() => performance.now());
+  const nowMs = opts.nowMs ?? monotonicMs;
   let powerW = opts.powerW;
   let sinceMs = 0;
   let energyJ = 0;

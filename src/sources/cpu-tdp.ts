@@ -36,7 +36,10 @@ export function cpuTdpSource(ctx: SourceContext, opts: { tdpW?: number; cpu?: Cp
   const processMode = ctx.trackingMode === 'process';
   const device: DeviceInfo = {
     id: '0',
-    name: cpu.model,
+    // A getter, like the details: `cpu` may read /proc/cpuinfo on first use (lazyCpuInfo).
+    get name() {
+      return cpu.model;
+    },
     get details() {
       return basis().details;
     },

@@ -1,3 +1,4 @@
+import { monotonicMs } from '../clock-guard.js';
 import type { NvmlBinding, NvmlError, NvmlProcessSample } from '../native/binding.js';
 
 /** `nvmlReturn_t` values of the statuses the fake produces (names as the addon reports them). */
@@ -153,7 +154,7 @@ export class FakeGpu {
 /** Options of {@link FakeNvmlBinding}. */
 export interface FakeNvmlOptions {
   readonly gpus: readonly FakeGpuOptions[];
-  /** Clock shared with the tracker (its `clock` option), ms. Default `performance.now`. */
+  /** Clock shared with the tracker (its `clock` option), ms. Default: ms since the process started, the tracker's default clock. */
   readonly clock?: { readonly now: () => number } | (() => number);
   /** Make `nvmlInit` fail with this status, e.g. `'NVML_ERROR_DRIVER_NOT_LOADED'` or `'NVML_ERROR_LIBRARY_NOT_FOUND'`. */
   readonly initError?: string;
@@ -185,7 +186,7 @@ export class FakeNvmlBinding implements NvmlBinding {
   constructor(options: FakeNvmlOptions) {
     this.options = options;
     const c = options.clock;
-    const nowMs = c === undefined ? () => performance.now() : typeof c === 'function' ? c : c.now;
+    const nowMs = c === undefined ? monotonicMs : typeof c === 'function' ? c : c.now;
     this.gpus = options.gpus.map((g, i) => new FakeGpu(i, g, nowMs));
   }
 

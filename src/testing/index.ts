@@ -49,7 +49,7 @@ export interface FakePowerSourceOptions {
   id?: string;
   /** Default `'measured'`. */
   kind?: SourceKind;
-  /** Clock shared with the tracker. Default `performance.now`. */
+  /** Clock shared with the tracker. Default: ms since the process started, the tracker's default clock. */
   clock?: ManualClock | (() => number);
   devices?: DeviceInfo[];
   /** Make `probe()` fail with this reason. */

@@ -1,3 +1,4 @@
+import { monotonicMs } from '../clock-guard.js';
 import { toError } from '../errors.js';
 import { WORLD_AVERAGE_G_PER_KWH } from '../intensity/offline.js';
 import type { ResolvedOptions } from '../options.js';
@@ -225,7 +226,7 @@ export class Sampler {
   }
 
   private takeSample(): Measurement {
-    const sampleStartMs = performance.now();
+    const sampleStartMs = monotonicMs();
     const { pue, wue, clock, measurePowerSecs } = this.host.options;
     const endMs = clock();
     const startMs = this.lastSampleMs;
@@ -281,7 +282,7 @@ export class Sampler {
       intensityGPerKWh: intensity.gPerKWh,
       emissionsKg,
     };
-    this.host.onMeasurement(m, { idleFloorW, trackerCpuS: (performance.now() - sampleStartMs) / 1000 });
+    this.host.onMeasurement(m, { idleFloorW, trackerCpuS: (monotonicMs() - sampleStartMs) / 1000 });
     return m;
   }
 

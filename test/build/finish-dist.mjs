@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Runs after tsup (package.json "tsup".onSuccess), so `npm run build` and a bare `npx tsup` both
-// give the whole dist/:
+// Runs once both passes of the build (test/build/tsup.config.mjs) are written, so `npm run build`
+// and `npx tsup --config test/build/tsup.config.mjs` both give the whole dist/:
 // - one implementation: tsup builds CommonJS only (Node 20 cannot require() ESM), and each ESM
 //   entry of package.json "exports" (dist/X.js) requires dist/X.cjs and exports its names, so
 //   `import` and `require` share one set of classes (instanceof holds across them). The names are
@@ -44,6 +44,15 @@ for (const table of ['global-energy-mix', 'gcp-impact', 'cloud-regions', 'timezo
   const text = readFileSync(join(root, 'src', 'intensity', 'data', `${table}.json`), 'utf8');
   writeFileSync(join(dist, 'data', `${table}.json`), `${JSON.stringify(JSON.parse(text))}\n`);
 }
+
+// dist/index.cjs hands its modules to the other entries (src/core-modules.ts) under a name that
+// is not API: not enumerable, and not exported by dist/index.js.
+const CORE_EXPORT = '__wattprintCore';
+const indexCjs = join(dist, 'index.cjs');
+const indexText = readFileSync(indexCjs, 'utf8');
+const coreExport = new RegExp(`^exports\\.${CORE_EXPORT} = ([\\w$]+);$`, 'm');
+if (!coreExport.test(indexText)) throw new Error(`finish-dist: dist/index.cjs has no \`exports.${CORE_EXPORT} = …;\` line to hide`);
+writeFileSync(indexCjs, indexText.replace(coreExport, `Object.defineProperty(exports, '${CORE_EXPORT}', { value: $1 });`));
 
 /** The names esbuild's CommonJS output exports: `exports.x = ` and `Object.defineProperty(exports, "x", …)`. */
 function esmEntry(base, cjsText) {

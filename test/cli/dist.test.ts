@@ -34,7 +34,7 @@ beforeAll(() => {
     }
   }
   try {
-    if (!fresh()) execFileSync('npx', ['tsup'], { cwd: ROOT, stdio: 'pipe' });
+    if (!fresh()) execFileSync('npx', ['tsup', '--config', 'test/build/tsup.config.mjs'], { cwd: ROOT, stdio: 'pipe' });
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }

@@ -6,11 +6,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as api from '../../src/index.js';
 import * as testing from '../../src/testing/index.js';
+// @ts-expect-error: a plain ES module without types.
+import builds from '../build/tsup.config.mjs';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DOCS = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 /** Names of Node.js, NVML, JavaScript or the examples' own code that the docs mention. */
-const FOREIGN = new Set(['dlopen', 'return', 'min', 'String', 'Intel', 'getReader', 'open', 'fn', 'tokens', 'doWork', 'work', 'epoch', 'Date', 'cpus', 'totalmem', 'platform', 'rate', 'exit', 'terminate', 'bind', 'stat', 'require', 'cpuUsage']);
+const FOREIGN = new Set(['dlopen', 'return', 'min', 'String', 'Intel', 'getReader', 'open', 'fn', 'tokens', 'doWork', 'work', 'epoch', 'Date', 'cpus', 'totalmem', 'platform', 'rate', 'exit', 'terminate', 'bind', 'stat', 'require', 'cpuUsage', 'hrtime']);
 
 function methodsOf(...protos: object[]): string[] {
   return protos.flatMap((p) => Object.getOwnPropertyNames(p));
@@ -22,11 +24,10 @@ function interfaceMembers(): string[] {
   return files.flatMap((f) => [...readFileSync(join(ROOT, f), 'utf8').matchAll(/^\s+(\w+)(?:\??\(|\?:)/gm)].map((m) => m[1]!));
 }
 
-/** Every name the package's entry points export (package.json's tsup entries), types included. */
+/** Every name the package's entry points export (the build's entries and type entries), types included. */
 function entryExports(): string[] {
-  type Tsup = { entry: Record<string, string> };
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { tsup: Tsup | Tsup[] };
-  const entries = [pkg.tsup].flat().flatMap((t) => Object.values(t.entry)).filter((f) => !f.startsWith('src/cli/'));
+  const files = builds.flatMap((b) => [...Object.values(b.entry), ...Object.values(b.dts ? b.dts.entry : {})]);
+  const entries = [...new Set(files)].filter((f) => !f.startsWith('src/cli/'));
   return entries.flatMap((f) => {
     const text = readFileSync(join(ROOT, f), 'utf8');
     const lists = [...text.matchAll(/export (?:type )?\{([^}]+)\}/g)].flatMap((m) => m[1]!.split(',').map((n) => n.trim().split(/\s+as\s+/).at(-1)!));

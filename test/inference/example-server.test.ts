@@ -13,7 +13,7 @@ let root: string;
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'wattprint-example-'));
   const dist = join(root, 'dist');
-  execFileSync('npx', ['tsup', '-d', dist, '--no-dts'], { cwd: repo, stdio: 'pipe', timeout: 110_000, env: { ...process.env, WATTPRINT_DIST_DIR: dist } });
+  execFileSync('npx', ['tsup', '--config', 'test/build/tsup.config.mjs', '-d', dist, '--no-dts'], { cwd: repo, stdio: 'pipe', timeout: 110_000, env: { ...process.env, WATTPRINT_DIST_DIR: dist } });
   mkdirSync(join(root, 'examples'));
   mkdirSync(join(root, 'out'));
   copyFileSync(join(repo, 'examples/inference-server.mjs'), join(root, 'examples/inference-server.mjs'));
