@@ -31,9 +31,9 @@ const TOKEN_BUCKETS = 128;
 const ROW_WIDTH = 4;
 const POSTING_WIDTH = 3;
 
-/** The base-36 digit at `s[i]` (lower-case, as Number.prototype.toString writes them). */
-function digit36(s: string, i: number): number {
-  const c = s.charCodeAt(i);
+/** The base-36 digit at byte `b[i]` (lower-case, as Number.prototype.toString writes them). */
+function digit36(b: Uint8Array, i: number): number {
+  const c = b[i]!;
   return c <= 57 ? c - 48 : c - 87;
 }
 
@@ -61,7 +61,8 @@ class IndexFile {
       throw err;
     }
   }
-  text(from: number, to: number): string {
+  /** Bytes `[from, to)` of the file, outside the JS heap. */
+  bytes(from: number, to: number): Buffer {
     if (!(Number.isSafeInteger(from) && Number.isSafeInteger(to) && 0 <= from && from <= to)) throw new Error('cpu-tdp.index.json is damaged');
     const buf = Buffer.allocUnsafe(to - from);
     let n = 0;
@@ -70,7 +71,10 @@ class IndexFile {
       if (got === 0) throw new Error('cpu-tdp.index.json is truncated');
       n += got;
     }
-    return buf.toString('utf8');
+    return buf;
+  }
+  text(from: number, to: number): string {
+    return this.bytes(from, to).toString('utf8');
   }
   /** Bucket `i` of a list of bucket offsets whose list ends at `listEnd` (the byte of its "]"). */
   bucket(offsets: readonly number[], i: number, listEnd: number): string[] {
@@ -129,32 +133,53 @@ function normalise(model: string): string {
 }
 
 /**
+ * The postings of `token` (row ids, POSTING_WIDTH base-36 digits each), found in the bytes of its
+ * bucket, `"token|postings;…;"`: the token-set rule reads ~20 KB for a common vendor token, kept
+ * out of the JS heap (as strings they were ~100 KB of garbage at the first sample).
+ */
+function postings(f: IndexFile, token: string): Buffer | undefined {
+  const h = f.head;
+  const b = bucketOf(token, TOKEN_BUCKETS);
+  const end = b + 1 < h.tokens.length ? h.tokens[b + 1]! - 1 : h.rows - ',"rows":'.length - 1;
+  const bucket = f.bytes(h.tokens[b]!, end);
+  const key = Buffer.from(`${token}|`);
+  for (let at = bucket.indexOf(key); at > 0; at = bucket.indexOf(key, at + 1)) {
+    const before = bucket[at - 1];
+    if (before !== 0x22 && before !== 0x3b) continue; // inside another token: a line starts after `"` or `;`
+    const from = at + key.length;
+    return bucket.subarray(from, bucket.indexOf(0x3b, from));
+  }
+  return undefined;
+}
+
+/**
  * Rule 3: the one row whose token set contains the query's or is contained in it. hits[row] counts
  * the query tokens the row holds: the row is within the query when that is its whole token set,
  * and the query within the row when it is every query token.
  */
 function rowByTokenSet(f: IndexFile, query: readonly string[]): CpuTdpMatch | undefined {
   const h = f.head;
-  const lists: string[] = [];
+  const lists: Buffer[] = [];
   for (const token of query) {
-    const b = bucketOf(token, TOKEN_BUCKETS);
-    const line = f.bucket(h.tokens, b, h.rows - ',"rows":'.length - 1).find((l) => l.slice(0, l.indexOf('|')) === token);
-    if (line !== undefined) lists.push(line.slice(line.indexOf('|') + 1));
+    const list = postings(f, token);
+    if (list !== undefined) lists.push(list);
   }
   if (lists.length === 0) return undefined;
   const allKnown = lists.length === query.length;
   // Per row: keys bucket (2 digits), line there (1), token-set size (1); after the string's quote.
-  const rows = f.text(h.rows + 1, h.end - 1);
+  const rows = f.bytes(h.rows + 1, h.end - 1);
   const hits = new Uint8Array(rows.length / ROW_WIDTH);
-  const candidates: number[] = [];
+  const candidates = new Int32Array(hits.length);
+  let candidateCount = 0;
   for (const list of lists) {
     for (let i = 0; i < list.length; i += POSTING_WIDTH) {
       const row = digit36(list, i) * 1296 + digit36(list, i + 1) * 36 + digit36(list, i + 2);
-      if (hits[row]++ === 0) candidates.push(row);
+      if (hits[row]++ === 0) candidates[candidateCount++] = row;
     }
   }
   let found: number | undefined;
-  for (const row of candidates) {
+  for (let c = 0; c < candidateCount; c++) {
+    const row = candidates[c]!;
     const n = hits[row]!;
     if (n === digit36(rows, row * ROW_WIDTH + 3) || (allKnown && n === query.length)) {
       if (found !== undefined) return undefined;
