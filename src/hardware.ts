@@ -47,7 +47,7 @@ export function describeHardware(procfsRoot: string, gpuProbe: ProbeResult | und
     get os() {
       return platformString();
     },
-    // On first use too: the RAM source and the sampler have already read meminfo at start().
+    // On first use too (the sampler reads meminfo through its own kept file).
     get ramTotalGiB() {
       return (ramTotalGiB ??= readMemInfo(procfsRoot).totalBytes / BYTES_PER_GIB);
     },
