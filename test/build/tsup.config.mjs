@@ -10,6 +10,7 @@
 //   A module of index.cjs missing from src/core-modules.ts fails the build.
 // test/build/finish-dist.mjs runs once both passes are written.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
@@ -46,10 +47,20 @@ function coreFiles() {
   return new Set(Object.keys(r.metafile.inputs).map((f) => relative(root, join(root, f))));
 }
 
-/** The modules src/core-modules.ts hands to the other entries (its `'src/…': ns` keys). */
-async function sharedCore() {
-  const text = (await import('node:fs')).readFileSync(join(root, 'src', 'core-modules.ts'), 'utf8');
-  return new Set([...text.matchAll(/^\s*'(src\/[^']+\.ts)': /gm)].map((m) => m[1]));
+/**
+ * The modules src/core-modules.ts hands to the other entries (its `'src/…': ns` keys), each checked
+ * against the file its `import * as ns` names: a key naming another module would hand one module's
+ * code to the importers of another.
+ */
+function sharedCore() {
+  const text = readFileSync(join(root, 'src', 'core-modules.ts'), 'utf8');
+  const imports = new Map([...text.matchAll(/^import \* as (\w+) from '\.\/([^']+)\.js';$/gm)].map((m) => [m[1], `src/${m[2]}.ts`]));
+  const keys = [...text.matchAll(/^\s*'(src\/[^']+\.ts)': (\w+),$/gm)];
+  if (keys.length === 0) throw new Error('test/build/tsup.config.mjs: no `\'src/…\': ns,` line in src/core-modules.ts');
+  for (const [, key, ns] of keys) {
+    if (imports.get(ns) !== key) throw new Error(`src/core-modules.ts: '${key}' maps to ${ns}, which imports ${imports.get(ns) ?? 'nothing'}`);
+  }
+  return new Set(keys.map((m) => m[1]));
 }
 
 /** esbuild plugin of the second pass: imports of index.cjs's modules become reads of its `__wattprintCore`. */
@@ -58,7 +69,7 @@ function fromIndex() {
     name: 'wattprint-core-from-index',
     async setup(b) {
       const core = coreFiles();
-      const shared = await sharedCore();
+      const shared = sharedCore();
       b.onResolve({ filter: /^\.\.?\// }, async (args) => {
         if (args.pluginData?.inner || args.namespace !== 'file') return undefined;
         const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: { inner: true } });

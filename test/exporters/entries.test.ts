@@ -1,6 +1,7 @@
 // The package entries as published (dist/, built by the global set-up): `wattprint` loads neither
 // prom-client nor @opentelemetry/api; `wattprint/prometheus` and `wattprint/otel` resolve through
-// package.json's exports in both module systems.
+// package.json's exports in both module systems; `wattprint` is one file, and every other entry
+// shares its classes.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -50,5 +51,35 @@ describe('package entries', () => {
        console.log(JSON.stringify([typeof p.prometheusMetrics, typeof o.otelMetrics, p.CALL_ENERGY_BUCKETS_J.length]));`,
     ]);
     expect(JSON.parse(out)).toEqual(['function', 'function', 13]);
+  });
+  it("'wattprint' loads one file of dist/, and the other entries use its classes, not copies", () => {
+    const out = node([
+      '-e',
+      `const dist = require('node:path').join(${JSON.stringify(ROOT)}, 'dist');
+       const files = () => Object.keys(require.cache).filter((k) => k.startsWith(dist)).map((k) => k.slice(dist.length + 1)).sort();
+       const w = require('wattprint');
+       const atImport = files();
+       const code = (f) => { try { f(); return 'no error'; } catch (e) { return e instanceof w.WattprintError ? e.code : 'another class: ' + e?.constructor?.name; } };
+       const llm = require('wattprint/llm');
+       const t = new w.EmissionsTracker({ saveToFile: false, handleSignals: false, countryIsoCode: 'FRA' });
+       console.log(JSON.stringify({
+         atImport,
+         keys: Object.keys(w).filter((k) => k.startsWith('__')),
+         llm: code(() => llm.estimateLlmCall({ model: 'gpt-4o', inputTokens: 1 })),
+         llmClass: Object.getPrototypeOf(llm.UnknownLlmModelError.prototype) === w.WattprintError.prototype,
+         wrap: code(() => t.wrap(42)),
+         lazyLoaded: files().includes('lazy-inference.cjs'),
+       }));`,
+    ]);
+    expect(JSON.parse(out)).toEqual({
+      atImport: ['index.cjs'],
+      keys: [],
+      llm: 'INVALID_OPTION',
+      llmClass: true,
+      wrap: 'INVALID_OPTION',
+      lazyLoaded: true,
+    });
+    const esm = node(['--input-type=module', '-e', `const w = await import('wattprint'); console.log(JSON.stringify(Object.keys(w).filter((k) => k.startsWith('__'))));`]);
+    expect(JSON.parse(esm)).toEqual([]);
   });
 });
