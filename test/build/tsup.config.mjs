@@ -34,7 +34,8 @@ const common = {
 /** The source files dist/index.cjs bundles, as paths relative to the repository. */
 function coreFiles() {
   const r = buildSync({
-    entryPoints: [join(root, CORE_ENTRY)],
+    entryPoints: [CORE_ENTRY],
+    absWorkingDir: root,
     bundle: true,
     platform: 'node',
     format: 'cjs',
@@ -44,7 +45,7 @@ function coreFiles() {
     define: common.define,
     logLevel: 'silent',
   });
-  return new Set(Object.keys(r.metafile.inputs).map((f) => relative(root, join(root, f))));
+  return new Set(Object.keys(r.metafile.inputs));
 }
 
 /**
