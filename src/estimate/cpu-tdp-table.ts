@@ -76,13 +76,16 @@ class IndexFile {
   text(from: number, to: number): string {
     return this.bytes(from, to).toString('utf8');
   }
-  /** Bucket `i` of a list of bucket offsets whose list ends at `listEnd` (the byte of its "]"). */
-  bucket(offsets: readonly number[], i: number, listEnd: number): string[] {
-    const end = i + 1 < offsets.length ? offsets[i + 1]! - 1 : listEnd;
-    return (JSON.parse(this.text(offsets[i]!, end)) as string).split(';');
+  /** The bytes of bucket `i` (a JSON string literal) of a list of bucket offsets whose list ends at `listEnd` (the byte of its "]"). */
+  bucketBytes(offsets: readonly number[], i: number, listEnd: number): Buffer {
+    return this.bytes(offsets[i]!, i + 1 < offsets.length ? offsets[i + 1]! - 1 : listEnd);
   }
   keyBucket(b: number): string[] {
-    return this.bucket(this.head.keys, b, this.head.tokens[0]! - ',"tokens":['.length - 1);
+    const literal = this.bucketBytes(this.head.keys, b, this.head.tokens[0]! - ',"tokens":['.length - 1);
+    return (JSON.parse(literal.toString('utf8')) as string).split(';');
+  }
+  tokenBucket(b: number): Buffer {
+    return this.bucketBytes(this.head.tokens, b, this.head.rows - ',"rows":'.length - 1);
   }
   close(): void {
     closeSync(this.fd);
@@ -138,10 +141,7 @@ function normalise(model: string): string {
  * out of the JS heap (as strings they were ~100 KB of garbage at the first sample).
  */
 function postings(f: IndexFile, token: string): Buffer | undefined {
-  const h = f.head;
-  const b = bucketOf(token, TOKEN_BUCKETS);
-  const end = b + 1 < h.tokens.length ? h.tokens[b + 1]! - 1 : h.rows - ',"rows":'.length - 1;
-  const bucket = f.bytes(h.tokens[b]!, end);
+  const bucket = f.tokenBucket(bucketOf(token, TOKEN_BUCKETS));
   const key = Buffer.from(`${token}|`);
   for (let at = bucket.indexOf(key); at > 0; at = bucket.indexOf(key, at + 1)) {
     const before = bucket[at - 1];
