@@ -16,7 +16,6 @@ export interface LazyChunks {
 // dist/lazy-<name>.cjs beside the chunk this module is bundled into (every chunk sits in dist/).
 declare const __WATTPRINT_DIST__: boolean;
 
-
 /**
  * One group of code, required on first use. In the package build the `require()`s of the sources
  * below are dead code, which the bundler drops; a bundle of the sources made by other means (the
