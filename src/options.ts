@@ -375,8 +375,11 @@ export function resolveOptions(options: EmissionsTrackerOptions = {}, ctx: Resol
   }
   const fromEnv: Record<string, unknown> = {};
   const variableOf: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) {
-    if (!key.startsWith('WATTPRINT_') || value === undefined) continue;
+  // Keys first: a value is read (process.env makes a string of each) only for WATTPRINT_* names.
+  for (const key of Object.keys(env)) {
+    if (!key.startsWith('WATTPRINT_')) continue;
+    const value = env[key];
+    if (value === undefined) continue;
     const name = OPTION_NAMES.find((o) => envName(o) === key);
     if (name) {
       fromEnv[name] = value;

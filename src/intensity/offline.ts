@@ -4,7 +4,7 @@ import perSource from './data/carbon-intensity-per-source.json' with { type: 'js
 import nordic from './data/nordic-emissions.json' with { type: 'json' };
 import usa from './data/usa-emissions.json' with { type: 'json' };
 import { cloudPlace } from './places.js';
-import { lazyTable, readTable } from './tables.js';
+import { lazyTable, readTableBytes } from './tables.js';
 
 /**
  * A grid intensity, plus a warning when a fallback was taken. `region` is written as CodeCarbon
@@ -24,19 +24,24 @@ interface CountryRow {
 interface GcpRow { countryName: string; countryIsoCode: string; state?: string; city: string; gPerKWh: number }
 type Mix = Record<string, number>;
 
-// The energy-mix table (~45 KB once parsed) is held weakly: a run asks for a country or two, whose
-// rows are kept; the others are parsed again only when asked for after a collection.
-const countryRows = new Map<string, CountryRow>();
-let countriesRef: WeakRef<{ data: Record<string, CountryRow> }> | undefined;
+// A run asks for a country or two: the energy-mix table (~45 KB of objects once parsed) is read as
+// bytes and only the asked row parsed (an option check and the first sample need one row, not the
+// 213). The file is the package's own (src/intensity/data/generate.mjs writes it with
+// JSON.stringify): `"ISO":{` opens each flat row, exactly once.
+const countryRows = new Map<string, CountryRow | null>();
 function countryRow(iso3: string): CountryRow | undefined {
+  if (!/^[A-Z]{3}$/.test(iso3)) return undefined;
   let row = countryRows.get(iso3);
-  if (row === undefined) {
-    let table = countriesRef?.deref();
-    if (table === undefined) countriesRef = new WeakRef((table = readTable<{ data: Record<string, CountryRow> }>('global-energy-mix.json')));
-    row = Object.hasOwn(table.data, iso3) ? table.data[iso3] : undefined;
-    if (row !== undefined) countryRows.set(iso3, row);
-  }
-  return row;
+  if (row === undefined) countryRows.set(iso3, (row = findCountryRow(iso3)));
+  return row ?? undefined;
+}
+function findCountryRow(iso3: string): CountryRow | null {
+  const bytes = readTableBytes('global-energy-mix.json');
+  const key = `"${iso3}":`;
+  const at = bytes.indexOf(key);
+  if (at < 0) return null;
+  const end = bytes.indexOf('}', at);
+  return JSON.parse(bytes.toString('utf8', at + key.length, end + 1)) as CountryRow;
 }
 const gcpTable = lazyTable<{ updated: string; data: Record<string, GcpRow> }>('gcp-impact.json');
 const USA_LBS_PER_MWH = usa.data as Record<string, number>;

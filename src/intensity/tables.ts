@@ -15,3 +15,8 @@ export function lazyTable<T>(file: string): () => T {
 export function readTable<T>(file: string): T {
   return JSON.parse(readFileSync(new URL(`./data/${file}`, import.meta.url), 'utf8')) as T;
 }
+
+/** One of those tables as bytes, outside the JS heap, for a caller that parses only the part it needs. */
+export function readTableBytes(file: string): Buffer {
+  return readFileSync(new URL(`./data/${file}`, import.meta.url));
+}

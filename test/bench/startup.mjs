@@ -4,6 +4,9 @@
 //   one-line module of the same shape (an ESM file re-exporting a CommonJS one);
 // - the first start() in a process (addon on, machine and process mode), the first sample after it,
 //   stop(), and the heap that import + start() retain after a forced GC and grow before it;
+// - the heap that import + new EmissionsTracker() + start() allocate, every object counted whether
+//   it lives or not (V8's sampling heap profiler, 32-byte mean interval, collected objects kept),
+//   against a module of the package's shape whose tracker does nothing;
 // - the first lookupCpuTdp of three kinds of names (the index read by byte offset), and what the
 //   first lookup cost before any index: tokenising all 4903 rows;
 // - the whole-process cost: total CPU at exit of a process that imports wattprint, starts a tracker
@@ -50,6 +53,12 @@ function runs(code, { esm = false, args = [] } = {}) {
 const floorDir = mkdtempSync(join(tmpdir(), 'wattprint-bench-'));
 writeFileSync(join(floorDir, 'index.cjs'), "'use strict';\nexports.x = 1;\n");
 writeFileSync(join(floorDir, 'index.js'), "export * from './index.cjs';\n");
+// The allocation floor has dist/index.js's exact shape, and a tracker that does nothing.
+writeFileSync(join(floorDir, 'alloc.cjs'), "'use strict';\nexports.EmissionsTracker = class { start() {} };\n");
+writeFileSync(
+  join(floorDir, 'alloc.js'),
+  "import { createRequire } from 'node:module';\nexport const { EmissionsTracker } = createRequire(import.meta.url)('./alloc.cjs');\n",
+);
 const timed = (load) => `
   globalThis.gc();
   const heap0 = process.memoryUsage().heapUsed;
@@ -87,6 +96,35 @@ const startProbe = (mode, url = distUrl) => `
   const t5 = performance.now();
   console.log(JSON.stringify({ importMs: t1 - t0, startMs: t2 - t1, sampleMs: t3 - t2, stopMs: t5 - t4, heapKiB: (heap1 - heap0) / 1024, heapNoGcKiB: (heapNoGc - heap0) / 1024 }));`;
 const start = { machine: runs(startProbe('machine'), { esm: true }), process: runs(startProbe('process'), { esm: true }) };
+
+// Allocated, not grown: heapUsed moves by whole pages of old space. The profiler's own messages
+// allocate too: a run that loads nothing measures them, and they are subtracted.
+const allocProbe = (url, mode = 'machine') => `
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  globalThis.gc();
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 32, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  if (${JSON.stringify(url)} !== '') {
+    const { EmissionsTracker } = await import(${JSON.stringify(url)});
+    new EmissionsTracker({ saveToFile: false, handleSignals: false, countryIsoCode: 'FRA', trackingMode: '${mode}' }).start();
+  }
+  const { profile } = await session.post('HeapProfiler.stopSampling');
+  let bytes = 0;
+  (function add(node) { bytes += node.selfSize; node.children.forEach(add); })(profile.head);
+  console.log(JSON.stringify({ kib: bytes / 1024 }));
+  process.exit(0);`;
+const allocNothing = runs(allocProbe(''), { esm: true });
+const allocated = (url, mode) => {
+  const r = runs(allocProbe(url, mode), { esm: true });
+  const net = r.kib.all.map((k) => k - allocNothing.kib.median);
+  return { median: median(net), all: net };
+};
+const alloc = {
+  machine: allocated(distUrl, 'machine'),
+  process: allocated(distUrl, 'process'),
+  floor: allocated(pathToFileURL(join(floorDir, 'alloc.js')).href),
+};
 const baseStart = baseUrl && runs(startProbe('machine', baseUrl), { esm: true });
 
 // First lookups, each in its own process, and the first lookup as it was before any index.
@@ -183,6 +221,11 @@ for (const mode of ['machine', 'process']) {
   console.log(`| stop(), ${mode} mode | ${cell(s.stopMs)} | | | — |`);
   console.log(`| heap retained by import + start() after GC, ${mode} mode | ${cell({ median: s.heapKiB.median / 1024, all: s.heapKiB.all.map((k) => k / 1024) }, 'MiB', 2)} | | | < 1 MiB |`);
   console.log(`| heap grown by import + start() before GC, ${mode} mode | ${cell({ median: s.heapNoGcKiB.median / 1024, all: s.heapNoGcKiB.all.map((k) => k / 1024) }, 'MiB', 2)} | | | — |`);
+}
+for (const mode of ['machine', 'process']) {
+  const a = alloc[mode];
+  const above = { median: a.median - alloc.floor.median, all: a.all.map((k) => k - alloc.floor.median) };
+  console.log(`| heap allocated by import + new EmissionsTracker() + start(), ${mode} mode (all objects, live or not) | ${cell(kib(a), 'MiB', 2)}; above the floor ${cell(kib(above), 'MiB', 2)} | ${cell(kib(alloc.floor), 'MiB', 2)} | — | < 1 MiB |`);
 }
 for (const l of lookups) console.log(`| first lookupCpuTdp, ${l.what} | ${cell(l.firstMs, 'ms', 2)} | | | — |`);
 console.log(`| a later lookupCpuTdp of another name | ${cell(lookups[0].nextMs, 'ms', 2)} | | | — |`);

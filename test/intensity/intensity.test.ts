@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import energyMix from '../../src/intensity/data/global-energy-mix.json' with { type: 'json' };
 import nordic from '../../src/intensity/data/nordic-emissions.json' with { type: 'json' };
 import {
   countryName,
@@ -155,6 +156,18 @@ describe('gridIntensity: world-average fallback', () => {
 });
 
 describe('lookup helpers and the offline provider', () => {
+  it('finds every row of the energy-mix table by its bytes, and nothing for keys that only look like one', () => {
+    const rows = Object.entries(energyMix.data) as [string, { country_name: string; carbon_intensity?: number }][];
+    expect(rows.length).toBe(213);
+    for (const [iso, row] of rows) {
+      expect(isKnownCountry(iso.toLowerCase())).toBe(true);
+      expect(countryName(iso)).toBe(row.country_name);
+      if (row.carbon_intensity) expect(gridIntensity({ countryIsoCode: iso }).gPerKWh).toBe(row.carbon_intensity);
+    }
+    // Fields and values of the file, and strings that would match them as text.
+    for (const notIso of ['iso_code', 'ABW"', '"ABW', 'AB', 'ABWX', 'data', '}', 'Aruba', '']) expect(isKnownCountry(notIso)).toBe(false);
+  });
+
   it('knows countries, names, GCP regions and sub-national regions', () => {
     expect(isKnownCountry('FRA')).toBe(true);
     expect(isKnownCountry('fra')).toBe(true);
