@@ -12,7 +12,7 @@ import builds from '../build/tsup.config.mjs';
 const ROOT = join(import.meta.dirname, '..', '..');
 const DOCS = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 /** Names of Node.js, NVML, JavaScript or the examples' own code that the docs mention. */
-const FOREIGN = new Set(['dlopen', 'return', 'min', 'String', 'Intel', 'getReader', 'open', 'fn', 'tokens', 'doWork', 'work', 'epoch', 'Date', 'cpus', 'totalmem', 'platform', 'rate', 'exit', 'terminate', 'bind', 'stat', 'require', 'cpuUsage', 'hrtime']);
+const FOREIGN = new Set(['dlopen', 'return', 'min', 'String', 'Intel', 'getReader', 'open', 'fn', 'tokens', 'doWork', 'work', 'epoch', 'Date', 'cpus', 'totalmem', 'platform', 'rate', 'exit', 'terminate', 'bind', 'stat', 'require', 'cpuUsage', 'hrtime', 'getHeapSpaceStatistics']);
 
 function methodsOf(...protos: object[]): string[] {
   return protos.flatMap((p) => Object.getOwnPropertyNames(p));
