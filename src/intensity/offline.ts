@@ -1,8 +1,5 @@
 import type { IntensityProvider, IntensityValue, Location } from '../types.js';
-import canada from './data/canada-energy-mix.json' with { type: 'json' };
 import perSource from './data/carbon-intensity-per-source.json' with { type: 'json' };
-import nordic from './data/nordic-emissions.json' with { type: 'json' };
-import usa from './data/usa-emissions.json' with { type: 'json' };
 import { cloudPlace } from './places.js';
 import { lazyTable, readTableBytes } from './tables.js';
 
@@ -44,9 +41,11 @@ function findCountryRow(iso3: string): CountryRow | null {
   return JSON.parse(bytes.toString('utf8', at + key.length, end + 1)) as CountryRow;
 }
 const gcpTable = lazyTable<{ updated: string; data: Record<string, GcpRow> }>('gcp-impact.json');
-const USA_LBS_PER_MWH = usa.data as Record<string, number>;
-const CANADA = canada.data as Record<string, Mix>;
-const NORDIC = nordic.data as Record<string, { emission_factor: number; year: number; description: string }>;
+// The regional tables are read when a region is asked for: as object literals in the bundle they
+// cost every import ~150 object shapes (V8 maps) a country-level run never uses.
+const usaTable = lazyTable<{ year: number; data: Record<string, number> }>('usa-emissions.json');
+const canadaTable = lazyTable<{ year: number; data: Record<string, Mix> }>('canada-energy-mix.json');
+const nordicTable = lazyTable<{ data: Record<string, { emission_factor: number; year: number; description: string }> }>('nordic-emissions.json');
 const PER_SOURCE = perSource as unknown as Record<string, number | string>;
 
 /** World average used when nothing better is known (IEA, via CodeCarbon). */
@@ -100,7 +99,7 @@ export function isKnownGcpRegion(region: string): boolean {
 /** The country of a Nordic bidding zone (`'NO2'` → `'NOR'`), or undefined for another region. */
 function nordicCountry(region: string): string | undefined {
   const zone = region.toUpperCase();
-  return Object.hasOwn(NORDIC, zone) ? NORDIC_COUNTRY[zone.slice(0, 2)] : undefined;
+  return Object.hasOwn(nordicTable().data, zone) ? NORDIC_COUNTRY[zone.slice(0, 2)] : undefined;
 }
 
 /**
@@ -114,7 +113,7 @@ export function isKnownRegion(iso3: string | undefined, region: string): boolean
   const zoneCountry = nordicCountry(region);
   if (zoneCountry) return iso === undefined || iso === zoneCountry;
   const key = region.toLowerCase();
-  return (iso === 'USA' && Object.hasOwn(USA_LBS_PER_MWH, key)) || (iso === 'CAN' && Object.hasOwn(CANADA, key));
+  return (iso === 'USA' && Object.hasOwn(usaTable().data, key)) || (iso === 'CAN' && Object.hasOwn(canadaTable().data, key));
 }
 
 function worldAverage(warning: string, extra: Partial<IntensityValue> = {}): GridIntensity {
@@ -149,7 +148,7 @@ function countryIntensity(iso: string, region: string | undefined): GridIntensit
 }
 
 function regionalIntensity(iso: string | undefined, region: string): GridIntensity | undefined {
-  const zone = NORDIC[region.toUpperCase()];
+  const zone = nordicTable().data[region.toUpperCase()];
   const zoneIso = nordicCountry(region);
   // A bidding zone is part of one country's grid: with another country it says nothing.
   if (zone && zoneIso && (iso === undefined || iso === zoneIso)) {
@@ -163,12 +162,14 @@ function regionalIntensity(iso: string | undefined, region: string): GridIntensi
     };
   }
   const key = region.toLowerCase();
-  if (iso === 'USA' && Object.hasOwn(USA_LBS_PER_MWH, key)) {
-    const gPerKWh = USA_LBS_PER_MWH[key]! * LBS_PER_MWH_TO_KG_PER_KWH * 1000;
+  const usa = iso === 'USA' ? usaTable() : undefined;
+  if (usa && Object.hasOwn(usa.data, key)) {
+    const gPerKWh = usa.data[key]! * LBS_PER_MWH_TO_KG_PER_KWH * 1000;
     return { gPerKWh, source: SOURCE.usa, year: usa.year, countryName: countryName('USA')!, countryIsoCode: 'USA', region: key };
   }
-  if (iso === 'CAN' && Object.hasOwn(CANADA, key)) {
-    const mix = CANADA[key]!;
+  const canada = iso === 'CAN' ? canadaTable() : undefined;
+  if (canada && Object.hasOwn(canada.data, key)) {
+    const mix = canada.data[key]!;
     let kgPerKWh = 0;
     for (const [fuel, kg] of Object.entries(CANADA_FUEL_KG_PER_KWH)) kgPerKWh += ((mix[fuel] ?? 0) / mix.total!) * kg;
     return { gPerKWh: kgPerKWh * 1000, source: SOURCE.canada, year: canada.year, countryName: countryName('CAN')!, countryIsoCode: 'CAN', region: key };
@@ -249,7 +250,7 @@ export function gridIntensity(loc: Location): GridIntensity {
 }
 
 /** Nordic bidding zones are written upper-case (`SE3`), states and provinces as the data names them. */
-const zoneOfRegion = (region: string) => (Object.hasOwn(NORDIC, region.toUpperCase()) ? region.toUpperCase() : region);
+const zoneOfRegion = (region: string) => (Object.hasOwn(nordicTable().data, region.toUpperCase()) ? region.toUpperCase() : region);
 
 /**
  * The default {@link IntensityProvider}: {@link gridIntensity} on the shipped data, with no time

@@ -40,7 +40,7 @@ const index = join(dataDir, 'cpu-tdp.index.json');
 writeIfChanged(index, buildIndex(JSON.parse(readFileSync(join(dataDir, 'cpu-tdp.json'), 'utf8'))));
 mkdirSync(join(dist, 'data'), { recursive: true });
 copyFileSync(index, join(dist, 'data', 'cpu-tdp.index.json'));
-for (const table of ['global-energy-mix', 'gcp-impact', 'cloud-regions', 'timezones']) {
+for (const table of ['global-energy-mix', 'gcp-impact', 'cloud-regions', 'timezones', 'usa-emissions', 'canada-energy-mix', 'nordic-emissions']) {
   const text = readFileSync(join(root, 'src', 'intensity', 'data', `${table}.json`), 'utf8');
   writeFileSync(join(dist, 'data', `${table}.json`), `${JSON.stringify(JSON.parse(text))}\n`);
 }
