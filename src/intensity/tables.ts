@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 
 /**
- * One of the package's own offline tables, parsed on its first use and kept. The larger tables
- * (energy mix, GCP, cloud regions, time zones: ~57 KB) are read this way so `import 'wattprint'`
- * neither compiles nor holds them, and a run reads only the ones its location needs. The build
+ * One of the package's own offline tables, parsed on its first use and kept. All but the small
+ * per-source table (energy mix, GCP, cloud regions, time zones, US states, Canadian provinces,
+ * Nordic zones: ~63 KB) are read this way so `import 'wattprint'` neither compiles nor holds them,
+ * and a run reads only the ones its location needs. The build
  * copies them to dist/data/ (test/build/finish-dist.mjs), beside the chunk this code lands in.
  */
 export function lazyTable<T>(file: string): () => T {
