@@ -30,6 +30,8 @@ export function describeOrigin(origin: OptionOrigin | undefined): string {
  * - `REPORTER`: a reporter threw or rejected; other reporters still ran (its own error is the `cause`).
  * - `REPORTER_IO`, `REPORTER_DATA`: raised by the built-in file reporters (file and OS error named; a non-finite value).
  * - `NATIVE_UNAVAILABLE`, `NVML_*`, `RAPL_*`: native-layer failures (see docs/measurement.md).
+ * - `MISSING_CHUNK`, `MISSING_DATA`: a bundle left behind a file of wattprint's dist/ (code that
+ *   loads on first use, an offline data table); the message names the file and the fix.
  *
  * Read the fields, not the message: its wording may change.
  */

@@ -221,7 +221,7 @@ export function createIntensityChain(options: IntensityChainOptions, context: In
         try {
           v = link.getIntensity(location, at);
         } catch (e) {
-          warn({ code: 'INTENSITY_PROVIDER_THREW', option: 'intensityProvider', message: `intensity provider '${link.id}' threw: ${(e as Error).message}; the next provider answers` });
+          warn({ code: 'INTENSITY_PROVIDER_THREW', option: 'intensityProvider', message: `intensity provider '${link.id}' threw: ${(e as Error).message.replace(/\.$/, '')}; the next provider answers` });
           continue;
         }
         if (v === undefined || v === null) continue;

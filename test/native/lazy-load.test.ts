@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { randomBytes, randomUuid } from '../../src/builtins.js';
+import perSource from '../../src/intensity/data/carbon-intensity-per-source.json' with { type: 'json' };
+import usaEmissions from '../../src/intensity/data/usa-emissions.json' with { type: 'json' };
 import { deferNative, loadNative } from '../../src/native/load.js';
 import type { NativeLoadResult } from '../../src/native/load.js';
 import { nvmlSource } from '../../src/sources/nvml.js';
@@ -206,6 +208,37 @@ describe.each(['esm', 'cjs'] as const)('the built package (%s entry)', (kind) =>
     expect(out.afterReport).toEqual(['lazy-inference.cjs', 'lazy-report.cjs']);
   });
 
+  it('reads the data tables a location needs from dist/data/: one for a country, the regional ones for a region', () => {
+    const out = inFreshProcess(
+      kind,
+      `const fs = require('node:fs');
+       const readFileSync = fs.readFileSync;
+       let tables = [];
+       fs.readFileSync = function (p, ...rest) {
+         const s = String(p);
+         if (s.includes('/dist/data/')) tables.push(s.slice(s.lastIndexOf('/') + 1));
+         return readFileSync.call(this, p, ...rest);
+       };
+       const run = async (where) => {
+         tables = [];
+         const t = new EmissionsTracker({ saveToFile: false, handleSignals: false, ...where, sysfsRoot: DIR + '/sys', devRoot: DIR + '/dev' });
+         t.start();
+         const data = await t.stop();
+         return { tables: [...new Set(tables)].sort(), gPerKWh: data.intensityGPerKWh, region: data.region };
+       };
+       out.country = await run({ countryIsoCode: 'FRA' });
+       out.state = await run({ countryIsoCode: 'USA', region: 'California' });`,
+    );
+    expect(out.country).toMatchObject({ tables: ['global-energy-mix.json'] });
+    // A region name may be a Nordic bidding zone, so that small table is read for any region;
+    // the Canadian one is not read for a US state.
+    expect(out.state).toEqual({
+      tables: ['global-energy-mix.json', 'nordic-emissions.json', 'usa-emissions.json'],
+      gPerKWh: expect.closeTo(usaEmissions.data.california * 0.45359237, 9),
+      region: 'california',
+    });
+  });
+
   it('recordTimeline and the live providers load their chunks at the first call, and work', () => {
     const out = inFreshProcess(
       kind,
@@ -238,16 +271,21 @@ describe.each(['esm', 'cjs'] as const)('the built package (%s entry)', (kind) =>
   });
 });
 
-describe('a copy of dist/ without a lazy chunk (a bundle that left it behind)', () => {
+/** A copy of the package (dist/ reads ../package.json), under the repo so node_modules resolve. */
+function distCopy(): string {
+  const tmp = join(root, 'test', '.tmp');
+  mkdirSync(tmp, { recursive: true });
+  const pkg = mkdtempSync(join(tmp, 'dist-copy-'));
+  dirs.push(pkg);
+  cpSync(join(root, 'package.json'), join(pkg, 'package.json'));
+  const copy = join(pkg, 'dist');
+  cpSync(dist, copy, { recursive: true });
+  return copy;
+}
+
+describe('a copy of dist/ without a file (a bundle that left it behind)', () => {
   it('throws MISSING_CHUNK, naming the file and the fix, at the first use only', () => {
-    const tmp = join(root, 'test', '.tmp');
-    mkdirSync(tmp, { recursive: true });
-    // A package of its own (dist/ reads ../package.json), under the repo so node_modules resolve.
-    const pkg = mkdtempSync(join(tmp, 'dist-copy-'));
-    dirs.push(pkg);
-    cpSync(join(root, 'package.json'), join(pkg, 'package.json'));
-    const copy = join(pkg, 'dist');
-    cpSync(dist, copy, { recursive: true });
+    const copy = distCopy();
     rmSync(join(copy, 'lazy-report.cjs'));
     const code = `(async () => {
       const { EmissionsTracker } = require(${JSON.stringify(join(copy, 'index.cjs'))});
@@ -262,5 +300,38 @@ describe('a copy of dist/ without a lazy chunk (a bundle that left it behind)', 
     const out = JSON.parse(r.stdout) as { stopped: boolean; name: string; code: string; message: string };
     expect(out).toMatchObject({ stopped: true, name: 'WattprintError', code: 'MISSING_CHUNK' });
     expect(out.message).toMatch(/dist\/lazy-report\.cjs .*keep wattprint external/);
+  });
+
+  it('without an offline table: MISSING_DATA at construction for a country it must check, a warning and the next provider when a sample needs it', () => {
+    const copy = distCopy();
+    const run = (options: object) => {
+      const code = `(async () => {
+        const { EmissionsTracker } = require(${JSON.stringify(join(copy, 'index.cjs'))});
+        const warnings = [];
+        let t;
+        try {
+          t = new EmissionsTracker({ saveToFile: false, handleSignals: false, native: false, ...${JSON.stringify(options)} });
+        } catch (err) {
+          return console.log(JSON.stringify({ name: err.name, code: err.code, message: err.message }));
+        }
+        t.on('warning', (w) => warnings.push(w.message));
+        t.start();
+        const data = await t.stop();
+        console.log(JSON.stringify({ warnings, gPerKWh: data.intensityGPerKWh }));
+      })();`;
+      const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 30_000 });
+      expect(r.stderr).toBe('');
+      return JSON.parse(r.stdout) as Record<string, unknown>;
+    };
+    rmSync(join(copy, 'data', 'usa-emissions.json'));
+    const state = run({ countryIsoCode: 'USA', region: 'california' });
+    expect(state.warnings).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^intensity provider 'offline' threw: .*data\/usa-emissions\.json .*keep wattprint external .*bundle\); the next/)]),
+    );
+    expect(state.gPerKWh).toBe(perSource.world_average);
+    rmSync(join(copy, 'data', 'global-energy-mix.json'));
+    const country = run({ countryIsoCode: 'FRA' });
+    expect(country).toMatchObject({ name: 'WattprintError', code: 'MISSING_DATA' });
+    expect(country.message).toMatch(/data\/global-energy-mix\.json .*keep wattprint external/);
   });
 });
