@@ -1,4 +1,5 @@
 import type { IntensityHooks, IntensityProvider, IntensityValue, Location, LocationSource, WattprintWarning } from '../types.js';
+import { toError } from '../errors.js';
 import { emberIntensityProvider } from './ember.js';
 import { fixedIntensityProvider } from './fixed.js';
 import { cloudRegionFromMetadata, geolocate } from '../lazy/index.js';
@@ -221,7 +222,7 @@ export function createIntensityChain(options: IntensityChainOptions, context: In
         try {
           v = link.getIntensity(location, at);
         } catch (e) {
-          warn({ code: 'INTENSITY_PROVIDER_THREW', option: 'intensityProvider', message: `intensity provider '${link.id}' threw: ${(e as Error).message.replace(/\.$/, '')}; the next provider answers` });
+          warn({ code: 'INTENSITY_PROVIDER_THREW', option: 'intensityProvider', message: `intensity provider '${link.id}' threw: ${toError(e).message.replace(/\.$/, '')}; the next provider answers` });
           continue;
         }
         if (v === undefined || v === null) continue;

@@ -88,6 +88,21 @@ describe('the chain: ordered links, the offline data last', () => {
     c.getIntensity();
     expect(c.getIntensity()).toMatchObject({ gPerKWh: 380.95, provider: 'offline' });
     expect(hooks.warnings.map((w) => w.code)).toEqual(['INTENSITY_PROVIDER_THREW', 'INTENSITY_PROVIDER_INVALID']);
+    expect(hooks.warnings[0]!.message).toBe("intensity provider 'thrower' threw: kaput; the next provider answers");
+  });
+
+  it('a link that throws a non-Error, or a sentence, is named in its warning without doubled punctuation', () => {
+    const cases: [() => never, string][] = [
+      [() => { throw 'not an Error'; }, 'not an Error'],
+      [() => { throw new Error('Table missing. Copy dist/.'); }, 'Table missing. Copy dist/'],
+    ];
+    for (const [getIntensity, said] of cases) {
+      const c = chain({ intensityProvider: { id: 'odd', getIntensity }, countryIsoCode: 'DEU' });
+      const hooks = recordingHooks();
+      c.start(hooks);
+      expect(c.getIntensity()).toMatchObject({ gPerKWh: 380.95, provider: 'offline' });
+      expect(hooks.warnings.map((w) => w.message)).toEqual([`intensity provider 'odd' threw: ${said}; the next provider answers`]);
+    }
   });
 
   it('forceCarbonIntensityGPerKWh is a fixed first link', () => {
