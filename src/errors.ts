@@ -54,6 +54,9 @@ export class WattprintError extends Error {
   }
 }
 
+/** The fix for `MISSING_CHUNK` and `MISSING_DATA`: a bundle that left part of wattprint's dist/ behind. */
+export const KEEP_DIST_FIX = 'When bundling, keep wattprint external (or copy all of its dist/ next to the bundle).';
+
 /** `INVALID_OPTION` (or another option `code`): "Invalid option `x`: reason (from origin)". */
 export function invalidOption(option: string, reason: string, origin?: OptionOrigin, code = 'INVALID_OPTION'): WattprintError {
   return new WattprintError(code, `Invalid option \`${option}\`: ${reason}${describeOrigin(origin)}`, { option, reason, ...(origin ? { origin } : {}) });

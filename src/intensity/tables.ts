@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { WattprintError } from '../errors.js';
+import { KEEP_DIST_FIX, WattprintError } from '../errors.js';
 
 /**
  * One of the package's own offline tables, parsed on its first use and kept. All but the small
@@ -28,8 +28,7 @@ export function readTableBytes(file: string): Buffer {
   } catch (err) {
     throw new WattprintError(
       'MISSING_DATA',
-      `wattprint could not read its offline data file data/${file} beside its other files (${(err as Error).message}). ` +
-        'When bundling, keep wattprint external (or copy all of its dist/ next to the bundle).',
+      `wattprint could not read its offline data file data/${file} beside its other files (${(err as Error).message}). ${KEEP_DIST_FIX}`,
       { cause: err },
     );
   }

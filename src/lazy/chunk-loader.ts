@@ -1,4 +1,4 @@
-import { WattprintError } from '../errors.js';
+import { KEEP_DIST_FIX, WattprintError } from '../errors.js';
 import { requireHere as requireChunk } from '../require-here.js';
 
 /** The groups of code that load on first use, each an entry of the build (test/build/tsup.config.mjs, `lazy-<name>`). */
@@ -40,8 +40,7 @@ export function loadChunk<K extends keyof LazyChunks>(name: K): LazyChunks[K] {
   } catch (err) {
     throw new WattprintError(
       'MISSING_CHUNK',
-      `wattprint could not load its ${name} code, dist/lazy-${name}.cjs beside its other files (${(err as Error).message.split('\n')[0]}). ` +
-        'When bundling, keep wattprint external (or copy all of its dist/ next to the bundle).',
+      `wattprint could not load its ${name} code, dist/lazy-${name}.cjs beside its other files (${(err as Error).message.split('\n')[0]}). ${KEEP_DIST_FIX}`,
       { cause: err },
     );
   }

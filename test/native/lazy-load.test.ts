@@ -283,6 +283,13 @@ function distCopy(): string {
   return copy;
 }
 
+/** Runs `code` with `node -e`; it must print nothing to stderr and one JSON line last. */
+function evalJson(code: string): Record<string, unknown> {
+  const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 30_000 });
+  expect(r.stderr).toBe('');
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
 describe('a copy of dist/ without a file (a bundle that left it behind)', () => {
   it('throws MISSING_CHUNK, naming the file and the fix, at the first use only', () => {
     const copy = distCopy();
@@ -295,9 +302,7 @@ describe('a copy of dist/ without a file (a bundle that left it behind)', () => 
       const err = await t.report().then(() => undefined, (e) => e);
       console.log(JSON.stringify({ stopped: data.durationS >= 0, name: err?.name, code: err?.code, message: err?.message }));
     })();`;
-    const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 30_000 });
-    expect(r.stderr).toBe('');
-    const out = JSON.parse(r.stdout) as { stopped: boolean; name: string; code: string; message: string };
+    const out = evalJson(code);
     expect(out).toMatchObject({ stopped: true, name: 'WattprintError', code: 'MISSING_CHUNK' });
     expect(out.message).toMatch(/dist\/lazy-report\.cjs .*keep wattprint external/);
   });
@@ -319,9 +324,7 @@ describe('a copy of dist/ without a file (a bundle that left it behind)', () => 
         const data = await t.stop();
         console.log(JSON.stringify({ warnings, gPerKWh: data.intensityGPerKWh }));
       })();`;
-      const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 30_000 });
-      expect(r.stderr).toBe('');
-      return JSON.parse(r.stdout) as Record<string, unknown>;
+      return evalJson(code);
     };
     rmSync(join(copy, 'data', 'usa-emissions.json'));
     const state = run({ countryIsoCode: 'USA', region: 'california' });
