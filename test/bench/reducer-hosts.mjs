@@ -21,10 +21,12 @@ const HOSTS = [
   ['nothing', []],
   ['one `console.log` line', ['console']],
   ["`await import('node:child_process')`", ['child_process']],
+  ["`await import('node:fs')` (as an ES module's `import … from 'node:fs'`)", ['fs']],
   ['an `http` server listening', ['http']],
   ['`import` wattprint + `start()` (machine mode, 1 s), nothing else', ['wattprint']],
   ['one `console.log` line, then wattprint', ['console', 'wattprint']],
   ['`node:child_process` (as the sampling bench\'s child), then wattprint', ['child_process', 'wattprint']],
+  ["`await import('node:fs')`, then wattprint", ['fs', 'wattprint']],
   ['an `http` server listening, then wattprint', ['http', 'wattprint']],
   ["`require('prom-client')` alone", ['prom-client']],
   ["`require('ajv')` alone", ['ajv']],
@@ -38,6 +40,7 @@ async function host(steps) {
   for (const s of steps) {
     if (s === 'console') console.log('host says hello');
     else if (s === 'child_process') await import('node:child_process');
+    else if (s === 'fs') await import('node:fs');
     else if (s === 'http') {
       const http = await import('node:http');
       const server = http.createServer((_req, res) => res.end('ok'));
@@ -65,9 +68,11 @@ async function runHost(steps) {
   });
 }
 
-async function main() {
-  const jobs = HOSTS.flatMap(([, steps], h) => Array.from({ length: RUNS }, () => ({ h, steps })));
-  const counts = HOSTS.map(() => []);
+// `node test/bench/reducer-hosts.mjs fs`: only the hosts with that step.
+async function main(step) {
+  const hosts = step ? HOSTS.filter(([, steps]) => steps.includes(step)) : HOSTS;
+  const jobs = hosts.flatMap(([, steps], h) => Array.from({ length: RUNS }, () => ({ h, steps })));
+  const counts = hosts.map(() => []);
   let next = 0;
   const worker = async () => {
     while (next < jobs.length) {
@@ -78,8 +83,8 @@ async function main() {
   await Promise.all(Array.from({ length: PARALLEL }, worker));
   console.log(`Memory-reducer collections per run (${RUNS} runs per host, each idling ${IDLE_MS / 1000} s after its steps):\n`);
   console.log('| host | collections per run |\n|---|---|');
-  HOSTS.forEach(([label], h) => console.log(`| ${label} | ${counts[h].join(', ')} |`));
+  hosts.forEach(([label], h) => console.log(`| ${label} | ${counts[h].join(', ')} |`));
 }
 
 if (process.argv[2] === 'host') await host(process.argv.slice(3));
-else await main();
+else await main(process.argv[2]);

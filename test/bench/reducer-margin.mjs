@@ -22,6 +22,7 @@ const HOSTS = [
   ['nothing', []],
   ['one `console.log` line', ['console']],
   ["`await import('node:child_process')`", ['child_process']],
+  ["`await import('node:fs')` (as an ES module's `import … from 'node:fs'`)", ['fs']],
   ['`import` wattprint', ['import']],
   ['`import` wattprint + constructor', ['import', 'ctor']],
   ['`import` wattprint + constructor + `start()` (machine mode, 1 s)', ['import', 'ctor', 'start']],
@@ -43,6 +44,7 @@ async function host(n, steps) {
   for (const s of steps) {
     if (s === 'console') console.log('host says hello');
     else if (s === 'child_process') await import('node:child_process');
+    else if (s === 'fs') await import('node:fs');
     else if (s === 'import') mod = await import(distUrl);
     else if (s === 'ctor') tracker = new mod.EmissionsTracker({ saveToFile: false, handleSignals: false, countryIsoCode: 'FRA', measurePowerSecs: 1 });
     else if (s === 'start') {
@@ -83,7 +85,8 @@ async function margin(steps) {
   return [lo, hi];
 }
 
-async function main() {
+// `node test/bench/reducer-margin.mjs fs`: the empty host and the hosts with that step only.
+async function main(step) {
   const v8 = await import('node:v8');
   const oldBytes = () => v8.getHeapSpaceStatistics().filter((s) => s.space_name === 'old_space').reduce((a, s) => a + s.space_used_size, 0);
   const before = oldBytes();
@@ -92,7 +95,7 @@ async function main() {
   console.log(`Old-space bytes per object of the fill, measured here: ${bytesPerObject.toFixed(0)}\n`);
   console.log(`| host | margin left (objects) | used by the steps (objects) |\n|---|---:|---:|`);
   let emptyMid;
-  for (const [label, steps] of HOSTS) {
+  for (const [label, steps] of step ? HOSTS.filter(([, st]) => st.length === 0 || st.includes(step)) : HOSTS) {
     const [lo, hi] = await margin(steps);
     const mid = (lo + hi) / 2;
     emptyMid ??= mid;
@@ -102,4 +105,4 @@ async function main() {
 }
 
 if (process.argv[2] === 'host') await host(Number(process.argv[3]), process.argv.slice(4));
-else await main();
+else await main(process.argv[2]);
